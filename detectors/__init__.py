@@ -1,0 +1,8 @@
+"""Pure trend-detection logic: records, event parsing, hashtag normalisation,
+event-time windows, sketches, the River surge model, alert lifecycle and
+evaluation. Nothing here does I/O or imports Kafka, Faust or Prometheus code.
+"""
+
+from detectors.records import Alert, Engagement, Mention, Post, Rejected, Window
+
+__all__ = ["Alert", "Engagement", "Mention", "Post", "Rejected", "Window"]

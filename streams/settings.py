@@ -1,0 +1,141 @@
+"""One frozen settings object, built once at the edge (CLI or worker start).
+
+Values come from flags first, then ``TRENDWATCH_*`` environment variables, then
+defaults. Nothing else in the project reads ``os.environ``.
+
+>>> s = Settings.build({}, env={"TRENDWATCH_BROKER": "kafka://h:1"})
+>>> s.broker, s.bootstrap_servers
+('kafka://h:1', 'h:1')
+>>> Settings.build({"window_sizes": "5m,1m"}).window_sizes
+('1m', '5m')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+from streams.errors import UsageError
+
+__all__ = ["Settings", "parse_duration_ms", "format_duration"]
+
+_UNITS_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)$")
+
+
+def parse_duration_ms(text: str, name: str = "duration") -> int:
+    """``"5m"`` -> 300000. Raises UsageError naming ``name`` on bad input.
+
+    >>> parse_duration_ms("90s")
+    90000
+    """
+    match = _DURATION.match(str(text).strip())
+    if not match or int(match.group(1)) == 0:
+        raise UsageError(f"{name}: {text!r} is not a duration; use e.g. 90s, 5m, 1h, 1d")
+    return int(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+def format_duration(ms: int) -> str:
+    """300000 -> ``"5m"``: the largest unit that divides ``ms`` exactly.
+
+    >>> format_duration(86_400_000), format_duration(1500)
+    ('1d', '1500ms')
+    """
+    for unit in ("d", "h", "m", "s"):
+        if ms % _UNITS_MS[unit] == 0:
+            return f"{ms // _UNITS_MS[unit]}{unit}"
+    return f"{ms}ms"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a trendwatch process is configured with."""
+
+    broker: str = "kafka://localhost:9092"
+    app_id: str = "trendwatch"
+    topic_prefix: str = ""
+    partitions: int = 4
+    window_sizes: tuple[str, ...] = ("1m", "5m", "1h", "1d")
+    allowed_lateness: str = "1m"
+    late_policy: str = "apply"  # "apply" | "drop"
+    idle_flush: float = 10.0  # seconds without input before open windows are flushed
+    store: str = "memory"  # "memory" | "rocksdb"
+    web_port: int = 6066
+    metrics_port: int = 9464
+    top_k: int = 50
+    data_dir: str = "~/.local/share/trendwatch"
+    log_level: str = "INFO"
+
+    ENV_PREFIX = "TRENDWATCH_"
+
+    def __post_init__(self):
+        if not re.match(r"^(kafka://)?[^/\s:]+:\d+(,[^/\s:]+:\d+)*$", self.broker.replace("kafka://", "", 1)):
+            raise UsageError(f"--broker: {self.broker!r} is not host:port (e.g. kafka://localhost:9092)")
+        if self.partitions < 1:
+            raise UsageError("--partitions must be at least 1")
+        if self.late_policy not in ("apply", "drop"):
+            raise UsageError(f"--late-policy must be 'apply' or 'drop', not {self.late_policy!r}")
+        if self.store not in ("memory", "rocksdb"):
+            raise UsageError(f"--store must be 'memory' or 'rocksdb', not {self.store!r}")
+        for size in self.window_sizes:
+            parse_duration_ms(size, "--windows")
+        parse_duration_ms(self.allowed_lateness, "--allowed-lateness")
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The broker list as Kafka clients want it: ``host:port[,host:port]``."""
+        return self.broker.replace("kafka://", "", 1)
+
+    @property
+    def window_ms(self) -> tuple[int, ...]:
+        return tuple(parse_duration_ms(s) for s in self.window_sizes)
+
+    @property
+    def lateness_ms(self) -> int:
+        return parse_duration_ms(self.allowed_lateness)
+
+    def topic(self, name: str) -> str:
+        """The full name of one of the project's topics (``posts``, ``posts-dlq`` ...)."""
+        return f"{self.topic_prefix}{name}"
+
+    @classmethod
+    def build(cls, flags: Mapping[str, object], env: Mapping[str, str] | None = None) -> Settings:
+        """Flags (None = not given) over environment over defaults."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for field in dataclasses.fields(cls):
+            raw = flags.get(field.name)
+            if raw is None:
+                raw = env.get(cls.ENV_PREFIX + field.name.upper())
+            if raw is None:
+                continue
+            values[field.name] = _coerce(field.name, field.type, raw)
+        return cls(**values)
+
+    def describe(self) -> str:
+        """key=value pairs for the start-up log line."""
+        return " ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))
+
+
+def _coerce(name: str, kind: str, raw: object) -> object:
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            if kind == "int":
+                return int(text)
+            if kind == "float":
+                return float(text)
+        except ValueError:
+            raise UsageError(f"{name}: {raw!r} is not a number") from None
+        if kind.startswith("tuple"):
+            items = [p.strip() for p in text.split(",") if p.strip()]
+            if name == "window_sizes":
+                items = sorted(set(items), key=lambda s: parse_duration_ms(s, "--windows"))
+            return tuple(items)
+        return text
+    if kind.startswith("tuple"):
+        return tuple(raw)
+    return raw
