@@ -17,6 +17,8 @@ from streams.errors import TrendwatchError
 
 __all__ = ["cli", "main"]
 
+_CHATTY_LOGGERS = ("kafka", "aiokafka")
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="trendwatch")
@@ -25,18 +27,43 @@ __all__ = ["cli", "main"]
               help="Logging threshold for messages on stderr.")
 def cli(log_level: str) -> None:
     """trendwatch: hashtag trend detection on Kafka streams."""
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
+    level = getattr(logging, log_level.upper())
+    logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level > logging.DEBUG:
+        # Client libraries log every retry; trendwatch reports the outcome itself.
+        for name in _CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 cli.add_command(kafka.kafka)
 cli.add_command(topics.topics)
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"trendwatch, version {__version__}")
+        ctx.exit()
+
+
+def _version_everywhere(group: click.Group) -> None:
+    """Give every sub-command a ``--version`` flag, like the top-level one."""
+    for command in group.commands.values():
+        if not any("--version" in p.opts for p in command.params):
+            command.params.append(click.Option(["--version"], is_flag=True, expose_value=False,
+                                               is_eager=True, callback=_show_version,
+                                               help="Show the version and exit."))
+        if isinstance(command, click.Group):
+            _version_everywhere(command)
+
+
+_version_everywhere(cli)  # keep after the last add_command
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     try:
-        cli.main(args=argv, prog_name="trendwatch", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="trendwatch", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
@@ -51,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

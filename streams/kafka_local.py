@@ -1,0 +1,276 @@
+"""A real single-node Apache Kafka broker (KRaft) on this machine, without Docker.
+
+The broker jars come from Maven Central through Maven (``streams/kafka/pom.xml``)
+and are cached under ``~/.cache/trendwatch/kafka-<version>``, so only the first
+start downloads anything. The broker binds to 127.0.0.1 only.
+
+``LocalBroker(data_dir, port).start()`` formats storage, starts the broker and
+waits until it is ready; ``stop()`` ends it. The state of a running broker
+(pid, ports) is kept in ``data_dir/broker.json`` so that ``trendwatch kafka
+status`` and ``stop`` find it from another process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from streams.errors import BrokerUnavailable, ToolMissing, UsageError
+
+__all__ = ["KAFKA_VERSION", "LocalBroker", "ensure_jars", "classpath", "free_port", "java_command"]
+
+log = logging.getLogger(__name__)
+
+KAFKA_VERSION = "4.2.1"
+_READY_LINE = "Kafka Server started"
+
+
+def _cache_root() -> Path:
+    return Path(os.path.expanduser("~/.cache/trendwatch"))
+
+
+def _resource(name: str) -> Path:
+    return Path(str(resources.files("streams") / "kafka" / name))
+
+
+def _require(tool: str, hint: str) -> str:
+    path = shutil.which(tool)
+    if not path:
+        raise ToolMissing(f"{tool} is not installed; {hint}")
+    return path
+
+
+def ensure_jars(version: str = KAFKA_VERSION) -> Path:
+    """Return the folder holding the broker's jars, fetching them once with Maven."""
+    libs = _cache_root() / f"kafka-{version}" / "libs"
+    marker = libs / ".complete"
+    if marker.exists():
+        return libs
+    mvn = _require("mvn", "install Maven (Debian: apt-get install maven) to fetch the Kafka jars")
+    libs.mkdir(parents=True, exist_ok=True)
+    log.info("fetching Apache Kafka %s jars from Maven Central into %s", version, libs)
+    cmd = [mvn, "-q", "-B", "-f", str(_resource("pom.xml")), f"-Dkafka.version={version}",
+           "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={libs}"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+        raise BrokerUnavailable("could not fetch the Kafka jars with Maven (is Maven Central reachable?): "
+                                + " | ".join(tail))
+    marker.write_text(version)
+    return libs
+
+
+def classpath(version: str = KAFKA_VERSION) -> str:
+    """The Java classpath of the broker and Kafka's own tools."""
+    return str(ensure_jars(version) / "*")
+
+
+def java_command(main_class: str, *args: str, heap: str = "512m", tools: bool = True) -> list[str]:
+    """A java command line running one of Kafka's classes (e.g. ProducerPerformance)."""
+    java = _require("java", "install a Java 17+ runtime (Debian: apt-get install default-jre-headless)")
+    cmd = [java, f"-Xmx{heap}", "-cp", classpath()]
+    if tools:
+        cmd.append(f"-Dlog4j2.configurationFile={_resource('tools-log4j2.properties')}")
+    return [*cmd, main_class, *args]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Ask the kernel to SIGTERM this process when its parent dies (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+@dataclass
+class LocalBroker:
+    """One KRaft broker+controller process with its data in ``data_dir``.
+
+    ``attached=True`` ties the broker's life to this Python process (tests);
+    the CLI starts it detached so it outlives ``trendwatch kafka start``.
+    """
+
+    data_dir: Path
+    port: int = 9092
+    controller_port: int | None = None
+    heap: str = "512m"
+    attached: bool = False
+
+    def __post_init__(self):
+        self.data_dir = Path(self.data_dir).expanduser()
+        self._proc: subprocess.Popen | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def state_file(self) -> Path:
+        return self.data_dir / "broker.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "logs" / "server.log"
+
+    def _properties(self) -> str:
+        ctrl = self.controller_port
+        return "\n".join([
+            "process.roles=broker,controller", "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{ctrl}",
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{ctrl}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"log.dirs={self.data_dir / 'data'}",
+            "num.partitions=1", "default.replication.factor=1",
+            "offsets.topic.replication.factor=1", "offsets.topic.num.partitions=4",
+            "transaction.state.log.replication.factor=1", "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0", "log.cleaner.dedupe.buffer.size=16777216",
+            "auto.create.topics.enable=true", "message.max.bytes=4194304", "",
+        ])
+
+    def _prepare(self) -> Path:
+        if self.controller_port is None:
+            self.controller_port = free_port()
+        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        props = self.data_dir / "server.properties"
+        props.write_text(self._properties())
+        if not (self.data_dir / "data" / "meta.properties").exists():
+            cmd = java_command("kafka.tools.StorageTool", "format", "-t", _cluster_id(),
+                               "-c", str(props), "--ignore-formatted", heap="256m")
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise BrokerUnavailable(f"formatting Kafka storage in {self.data_dir} failed: "
+                                        f"{done.stderr.strip()[-300:]}")
+        return props
+
+    def start(self, timeout: float = 90.0) -> LocalBroker:
+        """Start the broker and wait until it serves clients."""
+        if self.running():
+            raise UsageError(f"a broker is already running from {self.data_dir} "
+                             f"(stop it with: trendwatch kafka stop --data-dir {self.data_dir})")
+        if port_open(self.port):
+            raise UsageError(f"port {self.port} is already in use; choose another with --port")
+        props = self._prepare()
+        cmd = java_command("kafka.Kafka", str(props), heap=self.heap, tools=False)
+        cmd[2:2] = ["-XX:+UseSerialGC", f"-Dkafka.logs.dir={self.data_dir / 'logs'}",
+                    f"-Dlog4j2.configurationFile={_resource('log4j2.properties')}"]
+        offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        out = open(self.data_dir / "logs" / "stdout.log", "ab")
+        self._proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                      start_new_session=not self.attached,
+                                      preexec_fn=_die_with_parent if self.attached else None)
+        out.close()
+        self.state_file.write_text(json.dumps({"pid": self._proc.pid, "port": self.port,
+                                               "controller_port": self.controller_port}))
+        self._wait_ready(offset, timeout)
+        return self
+
+    def _wait_ready(self, offset: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise BrokerUnavailable(f"the Kafka broker exited with code {self._proc.returncode}; "
+                                        f"see {self.log_file}")
+            if self.log_file.exists():
+                with open(self.log_file, "rb") as fh:
+                    fh.seek(offset)
+                    if _READY_LINE.encode() in fh.read() and port_open(self.port):
+                        return
+            time.sleep(0.2)
+        self.stop()
+        raise BrokerUnavailable(f"the Kafka broker did not start within {timeout:.0f}s; see {self.log_file}")
+
+    def _pid(self) -> int | None:
+        if self._proc is not None:
+            return self._proc.pid if self._proc.poll() is None else None
+        try:
+            pid = int(json.loads(self.state_file.read_text())["pid"])
+        except (OSError, ValueError, KeyError):
+            return None
+        return pid if _alive(pid) else None
+
+    def running(self) -> bool:
+        return self._pid() is not None
+
+    def status(self) -> dict:
+        """What ``trendwatch kafka status`` reports."""
+        try:
+            state = json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {"running": False, "data_dir": str(self.data_dir)}
+        pid = self._pid()
+        port = state.get("port", self.port)
+        return {"running": pid is not None and port_open(port), "pid": pid,
+                "bootstrap": f"kafka://127.0.0.1:{port}", "data_dir": str(self.data_dir)}
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop the broker (SIGTERM, then SIGKILL after ``timeout``). False if none ran."""
+        pid = self._pid()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            if self._proc is not None:
+                try:
+                    self._proc.wait(timeout=0.2)
+                except subprocess.TimeoutExpired:
+                    pass
+            else:
+                time.sleep(0.2)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            if self._proc is not None:
+                self._proc.wait()
+        self.state_file.unlink(missing_ok=True)
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child counts as gone
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+def _cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding."""
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

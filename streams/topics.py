@@ -1,0 +1,80 @@
+"""The project's Kafka topics and their creation with kafka-python's admin client.
+
+``create_topics`` is idempotent: topics that exist are left as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from streams.errors import BrokerUnavailable
+from streams.settings import Settings
+
+__all__ = ["TopicSpec", "topic_specs", "create_topics", "admin_client", "broker_unreachable"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: tuple[tuple[str, str], ...] = ()
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    """posts and hashtag-mentions carry the load and get ``settings.partitions``;
+    closed windows and alerts are few and keep one partition so that detection
+    sees every tag in order; the dead-letter topic keeps a week of bad input."""
+    week = str(7 * 24 * 3600 * 1000)
+    return [
+        TopicSpec(settings.topic("posts"), settings.partitions),
+        TopicSpec(settings.topic("hashtag-mentions"), settings.partitions),
+        TopicSpec(settings.topic("hashtag-windows"), 1),
+        TopicSpec(settings.topic("trend-alerts"), 1),
+        TopicSpec(settings.topic("posts-dlq"), 1, (("retention.ms", week),)),
+    ]
+
+
+def broker_unreachable(settings: Settings) -> BrokerUnavailable:
+    return BrokerUnavailable(
+        f"cannot reach the Kafka broker at {settings.broker}; start one with "
+        "'trendwatch kafka start' or pass --broker (or TRENDWATCH_BROKER)")
+
+
+def admin_client(settings: Settings, timeout_ms: int = 10_000) -> KafkaAdminClient:
+    try:
+        return KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers,
+                                client_id=f"{settings.app_id}-admin",
+                                request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms)
+    except (KafkaError, OSError) as exc:
+        log.debug("admin connect failed: %r", exc)
+        raise broker_unreachable(settings) from None
+
+
+def create_topics(settings: Settings) -> dict[str, str]:
+    """Create the missing topics; returns ``{topic: "created" | "exists"}``."""
+    admin = admin_client(settings)
+    try:
+        existing = set(admin.list_topics())
+        result = {}
+        for spec in topic_specs(settings):
+            if spec.name in existing:
+                result[spec.name] = "exists"
+                continue
+            new = NewTopic(spec.name, spec.partitions, 1, topic_configs=dict(spec.config))
+            try:
+                admin.create_topics([new], timeout_ms=10_000)
+                result[spec.name] = "created"
+            except TopicAlreadyExistsError:
+                result[spec.name] = "exists"
+        return result
+    except KafkaError as exc:
+        raise BrokerUnavailable(f"the broker at {settings.broker} refused to create topics: {exc}") from None
+    finally:
+        admin.close()
