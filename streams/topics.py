@@ -15,7 +15,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from streams.errors import BrokerUnavailable
 from streams.settings import Settings
 
-__all__ = ["TopicSpec", "topic_specs", "create_topics", "admin_client", "broker_unreachable"]
+__all__ = ["TopicSpec", "topic_specs", "create_topics", "partition_counts", "admin_client", "broker_unreachable"]
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +78,17 @@ def create_topics(settings: Settings) -> dict[str, str]:
         raise BrokerUnavailable(f"the broker at {settings.broker} refused to create topics: {exc}") from None
     finally:
         admin.close()
+
+
+def partition_counts(settings: Settings, names: list[str]) -> dict[str, int]:
+    """``{topic: number of partitions}`` for those of ``names`` that exist."""
+    admin = admin_client(settings)
+    try:
+        existing = set(admin.list_topics())
+        wanted = [n for n in names if n in existing]
+        described = admin.describe_topics(wanted) if wanted else []
+    except KafkaError as exc:
+        raise BrokerUnavailable(f"the broker at {settings.broker} did not describe topics: {exc}") from None
+    finally:
+        admin.close()
+    return {t["name"]: len(t["partitions"]) for t in described}
