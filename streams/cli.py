@@ -13,6 +13,7 @@ import click
 
 from streams import __version__
 from streams.commands import kafka, topics
+from streams.commands import simulate
 from streams.errors import TrendwatchError
 
 __all__ = ["cli", "main"]
@@ -38,6 +39,7 @@ def cli(log_level: str) -> None:
 
 cli.add_command(kafka.kafka)
 cli.add_command(topics.topics)
+cli.add_command(simulate.simulate)
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -1,0 +1,114 @@
+"""``trendwatch simulate``: generate a labelled scenario to Kafka or to a file."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from streams.errors import InputError, UsageError
+from streams.output import FileSink, Progress, parse_speed, pump
+from streams.producer import MAX_RECORD_BYTES, KafkaSink
+from streams.scenario import load_scenario, scenario_names
+from streams.settings import Settings
+from streams.simulator import generate, labels
+
+__all__ = ["simulate", "Tee"]
+
+log = logging.getLogger(__name__)
+
+
+class Tee:
+    """Sends every event to several sinks."""
+
+    def __init__(self, sinks: list):
+        self.sinks = sinks
+
+    def send(self, event: dict) -> None:
+        for sink in self.sinks:
+            sink.send(event)
+
+    def push(self) -> None:
+        for sink in self.sinks:
+            sink.push()
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
+
+
+def _write_labels(path: Path, truth: dict) -> None:
+    try:
+        path.write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write labels to {path}: {exc.strerror}") from None
+
+
+@click.command()
+@click.option("--scenario", "name", default="rednote-2025", show_default=True, metavar="NAME|FILE",
+              help="A shipped scenario (see --list) or a YAML file (format: docs/scenarios.md).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
+@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="Multiply every volume of the scenario (posts, views, authors).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write JSON Lines here (.gz: gzip-compressed).")
+@click.option("--broker", default=None, metavar="URL",
+              help="Send to the posts topic of this Kafka broker, e.g. kafka://localhost:9092.")
+@click.option("--prefix", "topic_prefix", default=None, help="Prefix of the topic names [env TRENDWATCH_TOPIC_PREFIX].")
+@click.option("--partitions", type=click.IntRange(1, 1024), default=None,
+              help="Partitions of the topics if they must be created [default 4].")
+@click.option("--labels", "labels_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the ground truth (surges and decoys, event-time ms) as JSON here.")
+@click.option("--speed", default="max", show_default=True, metavar="N|max",
+              help="Event time runs N times faster than real time; max = no waiting.")
+@click.option("--record-bytes", type=click.IntRange(0, 1024 * 1024), default=MAX_RECORD_BYTES, show_default=True,
+              help="Largest Kafka record of aggregated events; 0 = one event per record.")
+@click.option("--compression", type=click.Choice(["gzip", "none", "lz4", "zstd", "snappy"]), default="gzip",
+              show_default=True, help="Kafka batch compression.")
+@click.option("--list", "list_only", is_flag=True, help="List the shipped scenarios and exit.")
+def simulate(name, seed, scale, out, broker, topic_prefix, partitions, labels_path, speed, record_bytes,
+             compression, list_only) -> None:
+    """Generate post and engagement events of a scenario with known ground truth."""
+    if list_only:
+        for shipped in scenario_names():
+            click.echo(f"{shipped:18} {load_scenario(shipped).description}")
+        return
+    if out is None and broker is None and labels_path is None:
+        raise UsageError("say where events go: --out FILE.jsonl[.gz] and/or --broker URL (or only --labels FILE)")
+    pace = parse_speed(speed)
+    scenario = load_scenario(name).scaled(scale) if scale != 1.0 else load_scenario(name)
+    log.info("simulate scenario=%s seed=%d scale=%g speed=%s out=%s", scenario.name, seed, scenario.scale,
+             speed, out)
+    if labels_path is not None:
+        _write_labels(labels_path, labels(scenario, seed))
+    sinks = []
+    if broker is not None:
+        settings = Settings.build({"broker": broker, "topic_prefix": topic_prefix, "partitions": partitions})
+        log.info("settings %s", settings.describe())
+        sinks.append(KafkaSink(settings, max_record_bytes=record_bytes, compression=compression))
+    if out is not None:
+        sinks.append(FileSink(out))
+    if not sinks:
+        return
+    _run(generate(scenario, seed), Tee(sinks), pace)
+
+
+def _run(events, sink: Tee, pace: float | None) -> None:
+    progress = Progress(sys.stderr) if sys.stderr.isatty() else None
+    began = time.monotonic()
+    sent = 0
+    try:
+        sent = pump(events, sink, pace, progress)
+    except KeyboardInterrupt:
+        sink.close()
+        click.echo(f"Interrupted: the events sent so far are delivered.", err=True)
+        raise
+    sink.close()
+    if progress is not None:
+        progress.done()
+    elapsed = time.monotonic() - began
+    click.echo(f"{sent} events in {elapsed:.1f}s ({sent / max(elapsed, 1e-9):,.0f} events/s)")
