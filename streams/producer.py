@@ -26,7 +26,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from kafka.partitioner.default import murmur2
 
-from streams.errors import BrokerUnavailable
+from streams.errors import BrokerUnavailable, UsageError
 from streams.settings import Settings
 from streams.topics import broker_unreachable, create_topics
 
@@ -63,11 +63,18 @@ class RecordPacker:
         if max_record_bytes < 0:
             raise ValueError(f"max_record_bytes must be >= 0, got {max_record_bytes}")
         self.partitions, self.max_record_bytes = partitions, max_record_bytes
+        self._cache: dict[bytes, int] = {}
         self._parts: dict[int, list[bytes]] = {}
         self._sizes: dict[int, int] = {}
 
     def partition(self, key: bytes) -> int:
-        return (murmur2(key) & 0x7FFFFFFF) % self.partitions
+        """The partition Kafka's default partitioner gives ``key`` (cached: murmur2 is pure Python)."""
+        partition = self._cache.get(key)
+        if partition is None:
+            if len(self._cache) >= 1_000_000:
+                self._cache.clear()
+            partition = self._cache[key] = (murmur2(key) & 0x7FFFFFFF) % self.partitions
+        return partition
 
     def add(self, key: bytes, value: bytes) -> list[tuple[int, bytes | None, bytes]]:
         partition = self.partition(key)
@@ -94,6 +101,19 @@ class RecordPacker:
         return out
 
 
+def _check_compression(name: str) -> None:
+    from kafka import codec
+
+    available = {"none": True, "gzip": codec.has_gzip(), "lz4": codec.has_lz4(),
+                 "zstd": codec.has_zstd(), "snappy": codec.has_snappy()}
+    if name not in available:
+        raise UsageError(f"--compression must be one of {', '.join(available)}, not {name!r}")
+    if not available[name]:
+        raise UsageError(f"--compression {name} needs the Python package "
+                         f"{ {'lz4': 'lz4', 'zstd': 'zstandard', 'snappy': 'python-snappy'}[name]}; "
+                         "install it or use gzip")
+
+
 class KafkaSink:
     """Sends events to a topic (``posts`` by default) through an idempotent producer.
 
@@ -113,13 +133,14 @@ class KafkaSink:
     def __init__(self, settings: Settings, topic: str = "posts", max_record_bytes: int = MAX_RECORD_BYTES,
                  compression: str = "gzip", create: bool = True):
         self.settings, self.topic = settings, settings.topic(topic)
+        _check_compression(compression)
         if create:
             create_topics(settings)
         try:
             self._producer = KafkaProducer(
                 bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-producer",
                 enable_idempotence=True, acks="all", linger_ms=20, batch_size=512 * 1024,
-                max_request_size=2 * 1024 * 1024, buffer_memory=64 * 1024 * 1024,
+                max_request_size=2 * 1024 * 1024,
                 compression_type=None if compression == "none" else compression)
         except (KafkaError, OSError) as exc:
             log.debug("producer connect failed: %r", exc)
