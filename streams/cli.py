@@ -14,6 +14,7 @@ import click
 from streams import __version__
 from streams.commands import kafka, topics
 from streams.commands import simulate
+from streams.commands import replay
 from streams.errors import TrendwatchError
 
 __all__ = ["cli", "main"]
@@ -40,6 +41,7 @@ def cli(log_level: str) -> None:
 cli.add_command(kafka.kafka)
 cli.add_command(topics.topics)
 cli.add_command(simulate.simulate)
+cli.add_command(replay.replay)
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

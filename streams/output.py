@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import signal
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +29,7 @@ from typing import Callable, Iterable, TextIO
 from streams.errors import InputError, UsageError
 from streams.producer import encode_event
 
-__all__ = ["FileSink", "Progress", "pump", "parse_speed"]
+__all__ = ["FileSink", "Tee", "Progress", "GracefulStop", "pump", "parse_speed"]
 
 
 def parse_speed(text: str | None) -> float | None:
@@ -48,12 +50,16 @@ def parse_speed(text: str | None) -> float | None:
 
 
 class FileSink:
-    """JSON Lines to a path (``.gz``: gzip) or to an open binary file."""
+    """JSON Lines to a path (``.gz``: gzip) or to an open binary file.
 
-    def __init__(self, target: str | Path | io.BufferedIOBase):
+    ``append=True`` adds to an existing file (a gzip file gets a new member,
+    which gzip readers read as one stream).
+    """
+
+    def __init__(self, target: str | Path | io.BufferedIOBase, append: bool = False):
         self._own = not hasattr(target, "write")
         try:
-            raw = open(target, "wb") if self._own else target
+            raw = open(target, "ab" if append else "wb") if self._own else target
         except OSError as exc:
             raise InputError(f"cannot write {target}: {exc.strerror}") from None
         self._raw = raw
@@ -79,6 +85,29 @@ class FileSink:
             self._raw.close()
         else:
             self._raw.flush()
+
+
+class Tee:
+    """Sends every event to several sinks."""
+
+    def __init__(self, sinks: list):
+        self.sinks = sinks
+
+    def send(self, event: dict) -> None:
+        for sink in self.sinks:
+            sink.send(event)
+
+    def push(self) -> None:
+        for sink in self.sinks:
+            sink.push()
+
+    def flush(self) -> None:
+        for sink in self.sinks:
+            sink.flush()
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
 
 
 class Progress:
@@ -108,23 +137,61 @@ class Progress:
         self._write("\r", "\n")
 
 
+class GracefulStop:
+    """Turns the first Ctrl-C (SIGINT) or SIGTERM into a request to stop; a second one interrupts.
+
+    Used as a context manager around ``pump(..., stop=flag)``, so a stop lands
+    between two events, never inside a send. Outside the main thread it
+    installs nothing and never requests a stop.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._saved: dict = {}
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> GracefulStop:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)
+        self._saved.clear()
+
+
 def pump(events: Iterable[dict], sink, speed: float | None, progress: Progress | None = None,
-         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> int:
+         stop: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic,
+         sleep: Callable[[float], None] = time.sleep) -> int:
     """Send ``events`` to ``sink`` in order, paced to ``speed``; returns how many were sent.
 
-    The sink is neither flushed nor closed here: on an interrupt the caller
-    decides what was delivered.
+    Stops early, between two events, once ``stop()`` is true. The sink is
+    neither flushed nor closed here: the caller decides what was delivered.
     """
     sent, first_ts, began, ts = 0, None, clock(), None
     for event in events:
+        if stop is not None and stop():
+            break
         ts = event["ts"]
         if speed is not None:
             if first_ts is None:
                 first_ts, began = ts, clock()
-            wait = began + (ts - first_ts) / 1000 / speed - clock()
-            if wait > 0:
+            due = began + (ts - first_ts) / 1000 / speed
+            if due > clock():
                 sink.push()
-                sleep(wait)
+                while (wait := due - clock()) > 0 and not (stop is not None and stop()):
+                    sleep(min(wait, 0.25))
+                if stop is not None and stop():
+                    break
         sink.send(event)
         sent += 1
         if progress is not None and (speed is not None or not sent & 1023):

@@ -11,34 +11,15 @@ from pathlib import Path
 import click
 
 from streams.errors import InputError, UsageError
-from streams.output import FileSink, Progress, parse_speed, pump
+from streams.output import FileSink, GracefulStop, Progress, Tee, parse_speed, pump
 from streams.producer import MAX_RECORD_BYTES, KafkaSink
 from streams.scenario import load_scenario, scenario_names
 from streams.settings import Settings
 from streams.simulator import generate, labels
 
-__all__ = ["simulate", "Tee"]
+__all__ = ["simulate"]
 
 log = logging.getLogger(__name__)
-
-
-class Tee:
-    """Sends every event to several sinks."""
-
-    def __init__(self, sinks: list):
-        self.sinks = sinks
-
-    def send(self, event: dict) -> None:
-        for sink in self.sinks:
-            sink.send(event)
-
-    def push(self) -> None:
-        for sink in self.sinks:
-            sink.push()
-
-    def close(self) -> None:
-        for sink in self.sinks:
-            sink.close()
 
 
 def _write_labels(path: Path, truth: dict) -> None:
@@ -101,14 +82,13 @@ def _run(events, sink: Tee, pace: float | None) -> None:
     progress = Progress(sys.stderr) if sys.stderr.isatty() else None
     began = time.monotonic()
     sent = 0
-    try:
-        sent = pump(events, sink, pace, progress)
-    except KeyboardInterrupt:
-        sink.close()
-        click.echo(f"Interrupted: the events sent so far are delivered.", err=True)
-        raise
+    with GracefulStop() as stop:
+        sent = pump(events, sink, pace, progress, stop=stop)
     sink.close()
     if progress is not None:
         progress.done()
     elapsed = time.monotonic() - began
     click.echo(f"{sent} events in {elapsed:.1f}s ({sent / max(elapsed, 1e-9):,.0f} events/s)")
+    if stop.requested:
+        click.echo("Stopped early; the events counted above were delivered.", err=True)
+        raise SystemExit(130)

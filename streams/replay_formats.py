@@ -1,0 +1,176 @@
+"""Input formats of the replayer: JSON Lines, CSV posts and count series, optionally gzipped.
+
+``read_file(path, tag=None)`` yields ``(line_number, event_dict | BadLine)``
+in file order. Every event is checked with the same rules as the consumers
+(``detectors.events.parse_event``) and comes out with integer epoch-ms
+timestamps; anything wrong comes out as a ``BadLine`` saying why.
+
+- JSON Lines (``.jsonl``, ``.ndjson``, ``.json``): one schema-v1 event per line.
+- CSV posts: a header naming at least ``id``, ``ts`` (or ``timestamp``,
+  ``created_at``), ``author`` and ``text``; optional ``hashtags`` (separated by
+  spaces, commas, semicolons or ``|``), ``lang``, ``region``,
+  ``author_created``.
+- Count series: a two-column CSV ``timestamp,value`` (or ``time,value``) of
+  one tag, as metrics systems export it. ``value`` is the number of posts in
+  the interval up to the next row; the posts are spread evenly over it, each
+  by its own author. The tag is ``--tag`` or the file name's stem. Timestamps
+  below 10^11 are epoch seconds, larger ones epoch ms, or RFC 3339.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from detectors.events import InvalidEvent, parse_event, parse_timestamp
+from detectors.hashtags import normalise_hashtag
+from streams.errors import InputError
+
+__all__ = ["BadLine", "read_file", "open_binary"]
+
+_TAG_SPLIT = re.compile(r"[\s,;|]+")
+_TS_COLUMNS = ("ts", "timestamp", "created_at", "time")
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A line that cannot be replayed, and why."""
+
+    path: str
+    line: int
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}: {self.detail}"
+
+
+def open_binary(path: Path) -> io.BufferedIOBase:
+    """The file's bytes, gunzipped if it starts with the gzip magic bytes."""
+    try:
+        with open(path, "rb") as probe:
+            gz = probe.read(2) == b"\x1f\x8b"
+        return gzip.open(path, "rb") if gz else open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _canonical(obj: object) -> dict:
+    """Validate like a consumer; return the event with epoch-ms timestamps."""
+    event = parse_event(obj)
+    out = dict(obj)
+    out["ts"] = event.ts
+    if out.get("author_created") is not None:
+        out["author_created"] = event.author_created
+    return out
+
+
+def _jsonl(text: io.BufferedIOBase, path: str) -> Iterator[tuple[int, dict | BadLine]]:
+    for number, line in enumerate(text, 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, _canonical(json.loads(line))
+        except ValueError as exc:
+            reason = exc.reason if isinstance(exc, InvalidEvent) else "bad_json"
+            yield number, BadLine(path, number, reason, getattr(exc, "detail", str(exc)))
+
+
+def _csv_posts(rows, header: list[str], path: str) -> Iterator[tuple[int, dict | BadLine]]:
+    ts_col = next((c for c in _TS_COLUMNS if c in header), None)
+    missing = [c for c in ("id", "author", "text") if c not in header] + ([] if ts_col else ["ts"])
+    if missing:
+        raise InputError(f"{path}:1: CSV header lacks {', '.join(missing)}; posts need id, ts, author, text "
+                         "(or a count series: timestamp,value)")
+    for row in rows:
+        number = rows.line_num
+        if len(row) != len(header):
+            yield number, BadLine(path, number, "bad_csv", f"{len(row)} fields, header has {len(header)}")
+            continue
+        cells = dict(zip(header, row))
+        event = {"v": 1, "type": "post", "id": cells["id"], "ts": _number_or_text(cells[ts_col]),
+                 "author": cells["author"], "text": cells["text"]}
+        if cells.get("hashtags"):
+            event["hashtags"] = [t for t in _TAG_SPLIT.split(cells["hashtags"]) if t]
+        for name in ("lang", "region"):
+            if cells.get(name):
+                event[name] = cells[name]
+        if cells.get("author_created"):
+            event["author_created"] = _number_or_text(cells["author_created"])
+        try:
+            yield number, _canonical(event)
+        except InvalidEvent as exc:
+            yield number, BadLine(path, number, exc.reason, exc.detail)
+
+
+def _number_or_text(text: str) -> int | float | str:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def _series_time(text: str) -> int:
+    value = _number_or_text(text.strip())
+    if isinstance(value, str):
+        return parse_timestamp(value, "timestamp")
+    return parse_timestamp(round(value * 1000 if value < 1e11 else value), "timestamp")
+
+
+def _series(rows, tag: str, path: str) -> Iterator[tuple[int, dict | BadLine]]:
+    points: list[tuple[int, int, float]] = []
+    for row in rows:
+        number = rows.line_num
+        try:
+            if len(row) != 2:
+                raise InvalidEvent("bad_csv", f"{len(row)} fields, expected timestamp,value")
+            value = float(row[1])
+            if not value >= 0 or value == float("inf"):
+                raise InvalidEvent("bad_value", f"value {row[1]!r} is not a non-negative count")
+            points.append((number, _series_time(row[0]), value))
+        except InvalidEvent as exc:
+            yield number, BadLine(path, number, exc.reason, exc.detail)
+        except ValueError:
+            yield number, BadLine(path, number, "bad_value", f"value {row[1]!r} is not a number")
+    carry = 0.0
+    for i, (number, start, value) in enumerate(points):
+        step = (points[i + 1][1] if i + 1 < len(points) else start + (start - points[i - 1][1] if i else 60_000)) - start
+        carry += value
+        count, carry = int(carry), carry - int(carry)
+        for k in range(count):
+            ts = start + max(0, step) * (2 * k + 1) // (2 * count)
+            yield number, {"v": 1, "type": "post", "id": f"{tag}-{start}-{k}", "ts": ts,
+                           "author": f"series-{tag}-{start}-{k}", "text": f"#{tag}", "hashtags": [tag]}
+
+
+def read_file(path: str | Path, tag: str | None = None) -> Iterator[tuple[int, dict | BadLine]]:
+    """``(line number, event or BadLine)`` for every line of one input file, in file order."""
+    path = Path(path)
+    name = path.name.removesuffix(".gz")
+    with open_binary(path) as raw:
+        if name.endswith((".jsonl", ".ndjson", ".json")):
+            yield from _jsonl(raw, str(path))
+            return
+        try:
+            rows = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+            header = [h.strip().lower() for h in next(rows, [])]
+            if header in (["timestamp", "value"], ["time", "value"]):
+                series_tag = normalise_hashtag(tag or Path(name).stem)
+                if series_tag is None:
+                    raise InputError(f"{path}: no valid hashtag for the count series; pass --tag")
+                yield from _series(rows, series_tag, str(path))
+            else:
+                yield from _csv_posts(rows, header, str(path))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except csv.Error as exc:
+            raise InputError(f"{path}: unreadable CSV: {exc}") from None
