@@ -1,0 +1,138 @@
+"""Simulated and replayed events reach the real broker exactly once, in per-key order."""
+
+import collections
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from kafka.partitioner.default import murmur2
+
+from streams.cli import main
+from streams.producer import event_key
+from streams.scenario import load_scenario
+from streams.simulator import generate
+
+pytestmark = pytest.mark.integration
+
+T0 = 1_736_726_400_000
+
+
+def consume(bootstrap, topic, timeout=60):
+    """Every record of ``topic`` as ``(partition, key, [events])``, partition by partition."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                             auto_offset_reset="earliest", consumer_timeout_ms=2000)
+    try:
+        deadline = time.monotonic() + timeout
+        partitions = None
+        while partitions is None and time.monotonic() < deadline:
+            partitions = consumer.partitions_for_topic(topic)
+        parts = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        ends = consumer.end_offsets(parts)
+        records = collections.defaultdict(list)
+        while any(consumer.position(tp) < ends[tp] for tp in parts) and time.monotonic() < deadline:
+            for tp, batch in consumer.poll(timeout_ms=1000).items():
+                for record in batch:
+                    value = json.loads(record.value)
+                    records[tp.partition].append((record.key, value if isinstance(value, list) else [value]))
+        assert all(consumer.position(tp) >= ends[tp] for tp in parts), "did not read the whole topic"
+        return {p: records[p] for p in sorted(records)}, len(parts)
+    finally:
+        consumer.close()
+
+
+def check_exactly_once_in_key_order(by_partition, partitions, expected):
+    """Same multiset of events, each key on its murmur2 partition, each key's events in order."""
+    delivered = [e for records in by_partition.values() for _, events in records for e in events]
+    canon = lambda events: sorted(json.dumps(e, sort_keys=True) for e in events)  # noqa: E731
+    assert len(delivered) == len(expected)
+    assert canon(delivered) == canon(expected)
+    sequences = collections.defaultdict(list)
+    for partition, records in by_partition.items():
+        for _, events in records:
+            for event in events:
+                key = event_key(event)
+                assert (murmur2(key) & 0x7FFFFFFF) % partitions == partition
+                sequences[key].append(event)
+    wanted = collections.defaultdict(list)
+    for event in expected:
+        wanted[event_key(event)].append(event)
+    assert sequences == wanted
+
+
+def test_simulate_to_kafka_delivers_every_event_once_in_key_order(kafka_broker, unique):
+    code = main(["simulate", "--scenario", "surge-flash", "--scale", "0.02", "--seed", "11",
+                 "--broker", f"kafka://{kafka_broker.bootstrap}", "--prefix", unique, "--partitions", "3"])
+    assert code == 0
+    by_partition, partitions = consume(kafka_broker.bootstrap, f"{unique}posts")
+    assert partitions == 3
+    expected = list(generate(load_scenario("surge-flash").scaled(0.02), 11))
+    check_exactly_once_in_key_order(by_partition, partitions, expected)
+    sizes = [len(json.dumps(events, separators=(",", ":"), ensure_ascii=False).encode())
+             for records in by_partition.values() for _, events in records]
+    assert max(sizes) <= 64 * 1024 and len(sizes) < len(expected) / 20  # aggregated
+
+
+def test_single_event_records_are_keyed_by_author(kafka_broker, unique):
+    code = main(["simulate", "--scenario", "decoy-bot", "--scale", "0.005", "--seed", "3", "--record-bytes", "0",
+                 "--broker", f"kafka://{kafka_broker.bootstrap}", "--prefix", unique, "--partitions", "2",
+                 "--compression", "none"])
+    assert code == 0
+    by_partition, partitions = consume(kafka_broker.bootstrap, f"{unique}posts")
+    expected = list(generate(load_scenario("decoy-bot").scaled(0.005), 3))
+    check_exactly_once_in_key_order(by_partition, partitions, expected)
+    assert all(key == event_key(events[0]) and len(events) == 1
+               for records in by_partition.values() for key, events in records)
+
+
+def write_history(path, n, step_ms):
+    with open(path, "w") as fh:
+        for i in range(n):
+            fh.write(json.dumps({"v": 1, "type": "post", "id": f"p{i}", "ts": T0 + i * step_ms,
+                                 "author": f"user{i % 13}", "text": f"#tag{i % 4} hello"}) + "\n")
+    return [json.loads(line) for line in open(path)]
+
+
+def test_replay_at_max_and_at_finite_speed_deliver_the_same(kafka_broker, unique, tmp_path):
+    expected = write_history(tmp_path / "h.jsonl", 300, step_ms=10)  # 3 s of event time
+    results = []
+    for name, speed in (("fast-", "max"), ("slow-", "2")):
+        began = time.monotonic()
+        code = main(["replay", str(tmp_path / "h.jsonl"), "--broker", f"kafka://{kafka_broker.bootstrap}",
+                     "--prefix", unique + name, "--partitions", "3", "--speed", speed,
+                     "--state", str(tmp_path / f"{name}state.json")])
+        results.append((code, time.monotonic() - began))
+        by_partition, partitions = consume(kafka_broker.bootstrap, f"{unique}{name}posts")
+        check_exactly_once_in_key_order(by_partition, partitions, expected)
+        results.append(by_partition)
+    (fast_code, _), fast, (slow_code, slow_seconds), slow = results
+    assert fast_code == slow_code == 0
+    assert slow_seconds >= 1.4  # 3 s of event time at 2x
+    flatten = lambda parts: {p: [e for _, evs in recs for e in evs] for p, recs in parts.items()}  # noqa: E731
+    assert flatten(fast) == flatten(slow)
+
+
+def test_interrupted_and_resumed_replay_delivers_each_event_once(kafka_broker, unique, tmp_path, subprocess_env):
+    expected = write_history(tmp_path / "h.jsonl", 600, step_ms=100)  # 60 s of event time
+    state = tmp_path / "state.json"
+    cmd = [sys.executable, "-m", "streams", "replay", str(tmp_path / "h.jsonl"),
+           "--broker", f"kafka://{kafka_broker.bootstrap}", "--prefix", unique, "--partitions", "3",
+           "--state", str(state)]
+    proc = subprocess.Popen(cmd + ["--speed", "10"], env=subprocess_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    stopped_at = json.loads(state.read_text())["sent"]
+    assert 0 < stopped_at < 600
+    done = subprocess.run(cmd + ["--resume"], env=subprocess_env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{600 - stopped_at} events")
+    by_partition, partitions = consume(kafka_broker.bootstrap, f"{unique}posts")
+    check_exactly_once_in_key_order(by_partition, partitions, expected)
