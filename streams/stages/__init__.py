@@ -1,0 +1,11 @@
+"""The processing stages, one class each, free of Faust and Kafka.
+
+The Faust agents (``streams.app``) and the embedded runner call the very
+same objects: ``Extract`` (posts records -> mentions per partition),
+``Count`` (mentions -> closed windows).
+"""
+
+from streams.stages.count import Count
+from streams.stages.extract import Extract, partition_for
+
+__all__ = ["Extract", "Count", "partition_for"]

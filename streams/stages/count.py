@@ -1,0 +1,144 @@
+"""Stage ``count``: hashtag mentions in, closed windows out, with idempotent replay.
+
+``Count`` wraps a ``detectors.windows.WindowAggregator`` for one
+``hashtag-mentions`` partition. Called with only mentions (the embedded
+runner), the batch's latest event time is the clock. Called by the worker,
+each message also names its ``source`` (the ``posts`` partition it came from),
+that source's ``offset`` and ``clock`` (latest event time seen there): a
+message at or below the last applied offset of its source is skipped, so
+re-sent or replayed messages are never counted twice.
+
+``checkpoint()`` returns what changed since the last call as
+``{key: JSON-ready value or None}`` (None deletes the key): one key per
+hashtag (and per sketch window) plus the meta key ``""``; every value carries
+the applied-offset vector it reflects. ``restore(items)`` rebuilds the stage
+from the latest values, skipping per hashtag what its state already holds.
+
+Examples
+--------
+>>> from detectors.records import Mention
+>>> count = Count(sizes_ms=(60_000,), lateness_ms=0)
+>>> count.process([Mention("fyp", 0, 59_000, posts=2, authors=("a",))])
+[]
+>>> count.process([Mention("fyp", 60_000, 61_000, posts=1)])
+[Window(hashtag='fyp', size='1m', window_start=0, window_end=60000, posts=2, views=0, authors=1, new_authors=0)]
+>>> again = Count(sizes_ms=(60_000,), lateness_ms=0)
+>>> again.restore(count.checkpoint())
+>>> [w.posts for w in again.flush()]
+[1]
+"""
+
+from __future__ import annotations
+
+import time
+
+from detectors.records import Mention, Window
+from detectors.windows import WindowAggregator
+
+__all__ = ["Count", "META_KEY"]
+
+META_KEY = ""
+
+
+class Count:
+    """Windowed counts of one mentions partition (see the module docstring).
+
+    Parameters
+    ----------
+    sizes_ms, lateness_ms, late_policy
+        Window sizes, allowed lateness and late policy (see ``WindowAggregator``).
+    sources
+        Sources whose clocks must all be known before windows close (the
+        ``posts`` partitions); empty: those seen so far.
+    metrics
+        Optional ``streams.metrics.Metrics``.
+    max_tags, exact_authors
+        Bounds of exact state (see ``WindowAggregator``).
+    """
+
+    def __init__(self, sizes_ms=(60_000, 300_000, 3_600_000, 86_400_000), lateness_ms: int = 60_000,
+                 late_policy: str = "apply", sources=(), metrics=None, max_tags: int = 20_000,
+                 exact_authors: int = 1_000):
+        self.aggregator = WindowAggregator(sizes_ms, lateness_ms, late_policy, sources=sources,
+                                           max_tags=max_tags, exact_authors=exact_authors)
+        self.metrics = metrics
+        self.applied: dict[str, int] = {}
+        self._restored: dict[str, dict[str, int]] = {}
+        self._late = (0, 0)
+
+    @classmethod
+    def from_settings(cls, settings, sources=(), metrics=None, **kwargs) -> Count:
+        return cls(settings.window_ms, settings.lateness_ms, settings.late_policy, sources, metrics, **kwargs)
+
+    def process(self, mentions: list[Mention], *, source=None, offset: int | None = None,
+                clock: int | None = None) -> list[Window]:
+        """Count a batch of mentions; returns the windows that closed (and corrections)."""
+        started = time.perf_counter()
+        agg, out = self.aggregator, []
+        key = "" if source is None else str(source)
+        if offset is None or offset > self.applied.get(key, -1):
+            restored = self._restored
+            for mention in mentions:
+                if restored and offset is not None:
+                    vector = restored.get(mention.hashtag)
+                    if vector is not None and offset <= vector.get(key, -1):
+                        continue
+                out += agg.update(mention)
+            if offset is not None:
+                self.applied[key] = offset
+        if clock is None:
+            clock = max((m.max_ts for m in mentions), default=None)
+        if clock is not None:
+            out += agg.advance(clock, key)
+        if self.metrics is not None:
+            self._record(out, time.perf_counter() - started)
+        return out
+
+    def flush(self) -> list[Window]:
+        """Close every open window (end of input, or input idle)."""
+        out = self.aggregator.flush()
+        if self.metrics is not None:
+            self._record(out, 0.0)
+        return out
+
+    def checkpoint(self) -> dict[str, object]:
+        """The changes since the last checkpoint: ``{key: value or None}``, meta key last."""
+        agg, vector = self.aggregator, dict(self.applied)
+        items: dict[str, object] = {}
+        for unit in sorted(agg.pop_dirty()):
+            state = agg.unit_state(unit)
+            items[unit] = None if state is None else {"v": vector, "s": state}
+        items[META_KEY] = {"v": vector, "m": agg.meta_state()}
+        return items
+
+    def restore(self, items: dict[str, object]) -> None:
+        """Rebuild from checkpoint values (the latest value of every key)."""
+        meta = items.get(META_KEY)
+        if meta is not None:
+            self.aggregator.load_meta(meta["m"])
+            self.applied = dict(meta["v"])
+        applied = self.applied
+        for unit, value in items.items():
+            if unit == META_KEY or value is None:
+                continue
+            self.aggregator.load_unit(unit, value["s"])
+            vector = value["v"]
+            if any(offset > applied.get(src, -1) for src, offset in vector.items()):
+                self._restored[unit] = vector
+        self.aggregator.pop_dirty()
+        self._late = (self.aggregator.late_applied, self.aggregator.late_dropped)
+
+    def _record(self, windows: list[Window], seconds: float) -> None:
+        m, agg = self.metrics, self.aggregator
+        for window in windows:
+            m.windows_closed.labels(size=window.size).inc()
+        applied, dropped = agg.late_applied, agg.late_dropped
+        if applied > self._late[0]:
+            m.late.labels(action="applied").inc(applied - self._late[0])
+        if dropped > self._late[1]:
+            m.late.labels(action="dropped").inc(dropped - self._late[1])
+        self._late = (applied, dropped)
+        if agg.watermark is not None:
+            m.watermark.labels(stage="count").set(agg.watermark / 1000)
+        if seconds:
+            m.stage_seconds.labels(stage="count").observe(seconds)

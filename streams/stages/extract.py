@@ -1,0 +1,134 @@
+"""Stage ``extract``: raw ``posts`` records in, hashtag mentions per target partition out.
+
+Parses and validates each record (one event or a JSON array of events),
+normalises hashtags, and pre-aggregates the batch per (hashtag, base bucket):
+one ``Mention`` carries the posts, views, new-account posts and distinct
+authors of a hashtag in a bucket. A mention's target partition is a stable
+hash of its hashtag (CRC-32) modulo the partition count, so every worker
+agrees on it. Bad input comes back as ``Rejected`` (for the dead-letter topic).
+
+Examples
+--------
+>>> stage = Extract(base_ms=60_000, partitions=2)
+>>> by_partition, rejected = stage.process([
+...     b'[{"v":1,"type":"post","id":"p1","ts":61000,"author":"a","text":"#RedNote #fyp"},'
+...     b'{"v":1,"type":"engagement","post_id":"p1","ts":62000,"hashtags":["rednote"],"views":7}]',
+...     b'{"oops'])
+>>> sorted((p, m.hashtag, m.bucket, m.posts, m.views, m.authors) for p, ms in by_partition.items() for m in ms)
+[(0, 'rednote', 60000, 1, 7, ('a',)), (1, 'fyp', 60000, 1, 0, ('a',))]
+>>> [r.reason for r in rejected], stage.clock(None)
+(['bad_json'], 62000)
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+
+from detectors.events import decode_record, is_new_author
+from detectors.records import Mention, Post, Rejected
+
+__all__ = ["Extract", "partition_for"]
+
+
+def partition_for(hashtag: str, partitions: int) -> int:
+    """The ``hashtag-mentions`` partition of a hashtag: CRC-32 of its UTF-8 bytes mod ``partitions``.
+
+    >>> partition_for("tiktokrefugee", 4), partition_for("小红书", 4)
+    (3, 3)
+    """
+    return zlib.crc32(hashtag.encode("utf-8")) % partitions
+
+
+class Extract:
+    """Parse, validate, normalise and pre-aggregate batches of ``posts`` records.
+
+    Parameters
+    ----------
+    base_ms
+        The base bucket in ms (the smallest window size).
+    partitions
+        Number of ``hashtag-mentions`` partitions.
+    metrics
+        Optional ``streams.metrics.Metrics`` to record events, invalid events
+        and stage time into.
+    """
+
+    def __init__(self, base_ms: int = 60_000, partitions: int = 1, metrics=None):
+        if base_ms < 1:
+            raise ValueError(f"base_ms must be >= 1, got {base_ms}")
+        if partitions < 1:
+            raise ValueError(f"partitions must be >= 1, got {partitions}")
+        self.base_ms = base_ms
+        self.partitions = partitions
+        self.metrics = metrics
+        self._clocks: dict = {}
+
+    @classmethod
+    def from_settings(cls, settings, metrics=None, partitions: int | None = None) -> Extract:
+        return cls(min(settings.window_ms), partitions or settings.partitions, metrics)
+
+    def clock(self, source=None) -> int:
+        """The latest event time (ms) seen from ``source`` (-1 before any)."""
+        return self._clocks.get(source, -1)
+
+    def process(self, values: list[bytes], source=None) -> tuple[dict[int, list[Mention]], list[Rejected]]:
+        """Mentions per target partition and the rejected input of a batch of records."""
+        started = time.perf_counter()
+        cells: dict[tuple[str, int], list] = {}
+        rejected: list[Rejected] = []
+        posts = engagements = 0
+        latest = self._clocks.get(source, -1)
+        base = self.base_ms
+        for value in values:
+            events, bad = decode_record(value)
+            rejected.extend(bad)
+            for event in events:
+                ts = event.ts
+                if ts > latest:
+                    latest = ts
+                bucket = ts - ts % base
+                if type(event) is Post:
+                    posts += 1
+                    new = 1 if is_new_author(event) else 0
+                    for tag in event.hashtags:
+                        cell = _cell(cells, tag, bucket, ts)
+                        cell[0] += 1
+                        cell[2] += new
+                        cell[4].add(event.author)
+                else:
+                    engagements += 1
+                    for tag in event.hashtags:
+                        _cell(cells, tag, bucket, ts)[1] += event.views
+        self._clocks[source] = latest
+        out = self._partitioned(cells)
+        if self.metrics is not None:
+            self._record(posts, engagements, rejected, time.perf_counter() - started)
+        return out, rejected
+
+    def _partitioned(self, cells: dict) -> dict[int, list[Mention]]:
+        out: dict[int, list[Mention]] = {}
+        n = self.partitions
+        for (tag, bucket), (p, v, new, max_ts, authors) in cells.items():
+            part = zlib.crc32(tag.encode("utf-8")) % n
+            out.setdefault(part, []).append(Mention(tag, bucket, max_ts, p, v, new, tuple(sorted(authors))))
+        return out
+
+    def _record(self, posts: int, engagements: int, rejected: list[Rejected], seconds: float) -> None:
+        m = self.metrics
+        if posts:
+            m.events.labels(type="post").inc(posts)
+        if engagements:
+            m.events.labels(type="engagement").inc(engagements)
+        for item in rejected:
+            m.invalid.labels(reason=item.reason).inc()
+        m.stage_seconds.labels(stage="extract").observe(seconds)
+
+
+def _cell(cells: dict, tag: str, bucket: int, ts: int) -> list:
+    cell = cells.get((tag, bucket))
+    if cell is None:
+        cell = cells[(tag, bucket)] = [0, 0, 0, ts, set()]
+    elif ts > cell[3]:
+        cell[3] = ts
+    return cell
