@@ -1,0 +1,108 @@
+"""Per-hashtag series for the current top-K hashtags only.
+
+A Prometheus series per hashtag would let a flood of unique hashtags explode
+the series count (and Prometheus' memory). ``TopHashtags`` is a custom
+collector that keeps the latest values of at most ``2 * k`` hashtags and, on
+each scrape, exposes only the ``k`` with the highest trend score:
+
+- ``trendwatch_hashtag_trend_score{hashtag}``
+- ``trendwatch_hashtag_posts_per_second{hashtag}``
+- ``trendwatch_hashtag_views_per_second{hashtag}``
+
+Examples
+--------
+>>> from prometheus_client import CollectorRegistry
+>>> registry = CollectorRegistry()
+>>> top = TopHashtags(k=2, registry=registry)
+>>> top.update("tiktokrefugee", score=9.5, posts_rate=120.0, views_rate=4e4)
+>>> top.update("goodmorning", score=0.5, posts_rate=3.0, views_rate=90.0)
+>>> top.update("rednote", score=4.0, posts_rate=40.0, views_rate=1e4)
+>>> [tag for tag, _, _, _ in top.top()]
+['tiktokrefugee', 'rednote']
+>>> registry.get_sample_value("trendwatch_hashtag_trend_score", {"hashtag": "rednote"})
+4.0
+>>> registry.get_sample_value("trendwatch_hashtag_trend_score", {"hashtag": "goodmorning"}) is None
+True
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import threading
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector, CollectorRegistry
+
+__all__ = ["TopHashtags"]
+
+_FAMILIES = (
+    ("trendwatch_hashtag_trend_score",
+     "Trend score of the hashtag (higher = surging more), top-K hashtags only."),
+    ("trendwatch_hashtag_posts_per_second",
+     "Posts per second mentioning the hashtag in its latest window, top-K hashtags only."),
+    ("trendwatch_hashtag_views_per_second",
+     "Views per second of posts with the hashtag in its latest window, top-K hashtags only."),
+)
+
+
+class TopHashtags(Collector):
+    """Custom collector exposing per-hashtag gauges for the top ``k`` by trend score.
+
+    Parameters
+    ----------
+    k
+        How many hashtags are exposed (at least 1).
+    registry
+        Registry to register with; ``None`` registers nowhere.
+
+    Memory is bounded: at most ``2 * k`` hashtags are kept; when more arrive,
+    all but the ``k`` highest scores are forgotten. A forgotten hashtag comes
+    back with its next ``update``.
+    """
+
+    def __init__(self, k: int = 50, registry: CollectorRegistry | None = None):
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive integer, not {k!r}")
+        self.k = k
+        self._capacity = 2 * k
+        self._values: dict[str, tuple[float, float, float]] = {}
+        self._lock = threading.Lock()
+        if registry is not None:
+            registry.register(self)
+
+    def update(self, hashtag: str, *, score: float, posts_rate: float = 0.0,
+               views_rate: float = 0.0) -> None:
+        """Record the latest trend score and rates (per second) of ``hashtag``."""
+        if math.isnan(score):
+            raise ValueError(f"score of {hashtag!r} is NaN")
+        with self._lock:
+            self._values[hashtag] = (float(score), float(posts_rate), float(views_rate))
+            if len(self._values) > self._capacity:
+                keep = heapq.nlargest(self.k, self._values.items(), key=lambda item: item[1][0])
+                self._values = dict(keep)
+
+    def remove(self, hashtag: str) -> None:
+        """Forget ``hashtag`` (e.g. when its state is evicted); unknown tags are ignored."""
+        with self._lock:
+            self._values.pop(hashtag, None)
+
+    def __len__(self) -> int:
+        """How many hashtags are kept (at most ``2 * k``)."""
+        return len(self._values)
+
+    def top(self) -> list[tuple[str, float, float, float]]:
+        """``(hashtag, score, posts_rate, views_rate)`` of the top ``k``, highest score first."""
+        with self._lock:
+            items = heapq.nlargest(self.k, self._values.items(), key=lambda item: (item[1][0], item[0]))
+        return [(tag, *values) for tag, values in items]
+
+    def describe(self):
+        return [GaugeMetricFamily(name, doc, labels=["hashtag"]) for name, doc in _FAMILIES]
+
+    def collect(self):
+        families = self.describe()
+        for tag, *values in self.top():
+            for family, value in zip(families, values):
+                family.add_metric([tag], value)
+        return families
