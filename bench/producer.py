@@ -1,0 +1,103 @@
+"""Producer throughput of ``simulate`` and ``replay`` against Kafka's own ProducerPerformance.
+
+Starts a private single-node broker, then in one run:
+
+1. simulate: generate a scenario and send it through ``KafkaSink`` (what
+   ``trendwatch simulate --broker`` does), timed until the broker acknowledged
+   everything;
+2. replay: the same events written to a JSONL file first (not timed), then
+   read, validated, ordered and sent (what ``trendwatch replay`` does);
+3. baseline: ``org.apache.kafka.tools.ProducerPerformance`` sending as many
+   records of the same average size as step 1 produced, with the same
+   producer settings (idempotent, acks=all, same compression, batch size and
+   linger).
+
+Prints events/s, records/s and MB/s (uncompressed record bytes) and the ratio
+to the baseline. Usage::
+
+    python bench/producer.py [--scenario rednote-2025] [--scale 0.2] [--compression gzip]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from streams.kafka_local import LocalBroker, free_port, java_command
+from streams.output import FileSink
+from streams.producer import KafkaSink
+from streams.replay import read_events
+from streams.scenario import load_scenario
+from streams.settings import Settings
+from streams.simulator import generate
+
+
+def timed_send(events, settings: Settings, compression: str) -> dict:
+    began = time.perf_counter()
+    sink = KafkaSink(settings, compression=compression)
+    for event in events:
+        sink.send(event)
+    sink.close()
+    seconds = time.perf_counter() - began
+    return {"events": sink.events, "records": sink.records, "bytes": sink.bytes, "seconds": seconds}
+
+
+def producer_performance(bootstrap: str, topic: str, records: int, size: int, compression: str) -> dict:
+    props = [f"bootstrap.servers={bootstrap}", "acks=all", "enable.idempotence=true", "linger.ms=20",
+             "batch.size=524288", f"compression.type={compression}"]
+    cmd = java_command("org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
+                       "--num-records", str(records), "--record-size", str(size), "--throughput", "-1",
+                       "--producer-props", *props, heap="512m")
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    last = [line for line in done.stdout.splitlines() if "records sent" in line]
+    if done.returncode != 0 or not last:
+        raise SystemExit(f"ProducerPerformance failed: {done.stderr[-500:]}")
+    match = re.search(r"([\d.]+) records/sec \(([\d.]+) MB/sec\)", last[-1])
+    return {"records_per_s": float(match.group(1)), "mb_per_s": float(match.group(2)), "line": last[-1]}
+
+
+def report(name: str, run: dict, baseline_mb: float) -> None:
+    mb = run["bytes"] / run["seconds"] / 2**20
+    print(f"{name:9} {run['events'] / run['seconds']:>10,.0f} events/s {run['records'] / run['seconds']:>8,.0f} "
+          f"records/s {mb:7.1f} MB/s  avg record {run['bytes'] / max(run['records'], 1):,.0f} B  "
+          f"= {mb / baseline_mb:.2f}x ProducerPerformance")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="rednote-2025")
+    parser.add_argument("--scale", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--compression", default="gzip", choices=["gzip", "none"])
+    args = parser.parse_args()
+    scenario = load_scenario(args.scenario).scaled(args.scale)
+    with tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp:
+        broker = LocalBroker(Path(tmp) / "kafka", port=free_port(), attached=True).start()
+        try:
+            def settings(prefix):
+                return Settings(broker=f"kafka://{broker.bootstrap}", topic_prefix=prefix, partitions=4)
+            sim = timed_send(generate(scenario, args.seed), settings("sim-"), args.compression)
+            history = Path(tmp) / "history.jsonl"
+            sink = FileSink(history)
+            for event in generate(scenario, args.seed):
+                sink.send(event)
+            sink.close()
+            rep = timed_send(read_events([history]), settings("rep-"), args.compression)
+            size = round(sim["bytes"] / sim["records"])
+            base = producer_performance(broker.bootstrap, "perf", sim["records"], size, args.compression)
+        finally:
+            broker.stop()
+    print(f"scenario {scenario.name} scale {args.scale}: {sim['events']:,} events, compression {args.compression}")
+    print(f"baseline  ProducerPerformance {base['records_per_s']:,.0f} records/s {base['mb_per_s']:.1f} MB/s "
+          f"({sim['records']:,} records of {size:,} B)")
+    report("simulate", sim, base["mb_per_s"])
+    report("replay", rep, base["mb_per_s"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
