@@ -22,12 +22,12 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import orjson
 from detectors.events import InvalidEvent, parse_event, parse_timestamp
 from detectors.hashtags import normalise_hashtag
 from streams.errors import InputError
@@ -76,7 +76,7 @@ def _jsonl(text: io.BufferedIOBase, path: str) -> Iterator[tuple[int, dict | Bad
         if not line.strip():
             continue
         try:
-            yield number, _canonical(json.loads(line))
+            yield number, _canonical(orjson.loads(line))
         except ValueError as exc:
             reason = exc.reason if isinstance(exc, InvalidEvent) else "bad_json"
             yield number, BadLine(path, number, reason, getattr(exc, "detail", str(exc)))

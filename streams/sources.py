@@ -30,6 +30,17 @@ _WORDS = {
     "ko": "오늘 안녕 좋아요 사진 맛집 여행".split(),
     "es": "hola desde aqui me encanta esta app nueva".split(),
 }
+_PHRASES_PER_LANGUAGE = 64
+
+
+def _phrases(lang: str) -> list[str]:
+    """A fixed set of short phrases per language (four words each), the same in every run."""
+    words = _WORDS.get(lang, _WORDS["en"])
+    glue = "" if lang in ("zh", "ja") else " "
+    rng = random.Random(f"phrases/{lang}")
+    return [glue.join(rng.choices(words, k=4)) + " " for _ in range(_PHRASES_PER_LANGUAGE)]
+
+
 _SYLLABLES = "ka lo mi ren sa tu vi zen bo da fei go hu ji ke li mu na pe qi ru shi ta wu xi yo".split()
 
 
@@ -92,6 +103,7 @@ class PostSource:
         self.reports, self.limit, self.pool, self.new_share = max(1, reports), limit, max(1, pool), new_share
         self.bots, self.bots_created, self.first = bots, bots_created, first
         self.emitted, self._expected = 0, 0.0
+        self._phrases: dict[str, list[str]] = {}
 
     # --- what subclasses define -------------------------------------------------
     def expected(self, a: int, b: int) -> float:
@@ -136,9 +148,10 @@ class PostSource:
         return f"u{index}", self.ctx.start - (8 + index % 1500) * DAY_MS
 
     def _text(self, lang: str, tags: list[str]) -> str:
-        words = self.rng.choices(_WORDS.get(lang, _WORDS["en"]), k=4)
-        glue = "" if lang in ("zh", "ja") else " "
-        return glue.join(words) + " " + " ".join("#" + t for t in tags)
+        phrases = self._phrases.get(lang)
+        if phrases is None:
+            phrases = self._phrases[lang] = _phrases(lang)
+        return phrases[int(self.rng.random() * _PHRASES_PER_LANGUAGE)] + " ".join(["#" + t for t in tags])
 
     def _post(self, ts: int, lang: str, region: str, tags: list[str], views: int) -> None:
         ctx = self.ctx
