@@ -1,0 +1,141 @@
+"""The trend model: closed windows of every hashtag in, alerts out.
+
+``TrendModel.update(windows)`` gathers the windows that end at the same time,
+and once that moment is complete (a window ending later has arrived, or
+``flush()`` is called) it normalises each tag against the volume of all tags
+that are not surging, scores and learns every window with the ``SurgeScorer``
+(fast and slow time scales), and turns verdicts into alert episodes with the
+``AlertBook``. The result depends only on the windows and their order by end
+time, not on how they were split into batches, so a worker and the embedded
+runner give the same alerts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from river import stats
+
+from detectors.alerts import AlertBook
+from detectors.records import Alert, Window
+from detectors.surge import SurgeScorer, Verdict
+
+__all__ = ["TrendModel"]
+
+
+class TrendModel:
+    """Online surge detection over the closed windows of every hashtag.
+
+    Parameters
+    ----------
+    scorer
+        The ``SurgeScorer`` (default: ``SurgeScorer()``: 5 min and 1 h windows).
+    book
+        The ``AlertBook`` (default: ``AlertBook(z_off=scorer.thresholds.z_off)``).
+
+    Examples
+    --------
+    >>> model = TrendModel()              # learns without alerting for its first 3 hours
+    >>> def minute5(t, **counts):
+    ...     return [Window(tag, "5m", t, t + 300_000, **c) for tag, c in counts.items()]
+    >>> alerts = []
+    >>> for i in range(48):
+    ...     alerts += model.update(minute5(i * 300_000, fyp=dict(posts=40, authors=35),
+    ...                                    cats=dict(posts=2, authors=2)))
+    >>> alerts
+    []
+    >>> alerts = model.update(minute5(48 * 300_000, fyp=dict(posts=41, authors=36),
+    ...                               cats=dict(posts=90, views=9000, authors=80)))
+    >>> alerts += model.flush()
+    >>> [(a.hashtag, a.kind, a.state, a.observed) for a in alerts]
+    [('cats', 'trend', 'started', 90.0)]
+    """
+
+    def __init__(self, scorer: SurgeScorer | None = None, book: AlertBook | None = None):
+        self.scorer = scorer if scorer is not None else SurgeScorer()
+        self.book = book if book is not None else AlertBook(z_off=self.scorer.thresholds.z_off)
+        self._pending: dict[int, list[Window]] = defaultdict(list)
+        self._latest = -1
+        self._done = -1
+        self._totals: dict[tuple[int, int], int] = {}
+        self._views_per_post = stats.EWMean(fading_factor=0.05)
+        self.last_verdicts: list[Verdict] = []
+
+    def update(self, windows: list[Window]) -> list[Alert]:
+        """Take closed windows (any sizes, any tags); the alerts of every moment now complete."""
+        alerts: list[Alert] = []
+        self.last_verdicts = []
+        sizes = (self.scorer.fast_ms, self.scorer.slow_ms)
+        for w in windows:
+            if w.window_end > self._latest:
+                self._latest = w.window_end
+            if w.size_ms not in sizes:
+                continue
+            if w.window_end <= self._done:
+                alerts += self._late(w)
+            else:
+                self._pending[w.window_end].append(w)
+        for end in sorted(e for e in self._pending if e < self._latest):
+            alerts += self._complete(end, self._pending.pop(end))
+        return alerts
+
+    def flush(self) -> list[Alert]:
+        """Complete every moment still waiting (end of input)."""
+        alerts: list[Alert] = []
+        self.last_verdicts = []
+        for end in sorted(self._pending):
+            alerts += self._complete(end, self._pending.pop(end))
+        return alerts
+
+    def _complete(self, end: int, windows: list[Window]) -> list[Alert]:
+        self._done = max(self._done, end)
+        alerts: list[Alert] = []
+        fast = [w for w in windows if w.size_ms == self.scorer.fast_ms]
+        slow = [w for w in windows if w.size_ms != self.scorer.fast_ms]
+        if fast:
+            posts, views = sum(w.posts for w in fast), sum(w.views for w in fast)
+            if posts:
+                self._views_per_post.update(views / posts)
+        for group, is_slow in ((fast, False), (slow, True)):
+            if group:
+                total = sum(w.posts for w in group if w.hashtag not in self.book.active)
+                self._totals[(group[0].size_ms, end)] = total
+                alerts += self._score(sorted(group, key=lambda w: w.hashtag), total, is_slow)
+        alerts += self.book.expire(end)
+        if fast:
+            self.scorer.end_fast_window(keep=set(self.book.active))
+        if len(self._totals) > 64:
+            for key in sorted(self._totals)[:-32]:
+                del self._totals[key]
+        return alerts
+
+    def _late(self, w: Window) -> list[Alert]:
+        """A window for a moment already completed (several upstream partitions): scored on its own."""
+        total = self._totals.get((w.size_ms, w.window_end), 0) + w.posts
+        return self._score([w], total, w.size_ms != self.scorer.fast_ms)
+
+    def _score(self, windows: list[Window], total: int, slow: bool) -> list[Alert]:
+        alerts = []
+        update, active, book = self.scorer.update, self.book.active, self.book
+        vpp = self._views_per_post.get() or 0.0
+        for w in windows:
+            verdict = update(w, total, slow)
+            episode = active.get(w.hashtag)
+            if episode is not None and not slow:
+                book.accumulate(episode, w.posts, w.views, w.size_ms)
+            if verdict is not None:
+                self.last_verdicts.append(verdict)
+                alert = book.observe(verdict, vpp)
+                if alert is not None:
+                    alerts.append(alert)
+        return alerts
+
+    @property
+    def tracked_tags(self) -> int:
+        """Tags with exact state in the scorer."""
+        return self.scorer.tracked_tags
+
+    @property
+    def state_bytes(self) -> int:
+        """Approximate memory of the detector's state, in bytes."""
+        return self.scorer.state_bytes

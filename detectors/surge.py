@@ -1,0 +1,256 @@
+"""The online surge scorer: one closed window in, a verdict out, learning as it goes.
+
+For each window of a hashtag the scorer compares the posts it saw with the
+posts it expected, then learns the window (``score`` before ``learn``, as River
+anomaly detectors do). Two time scales run side by side: *fast* windows (e.g.
+5 min) against a baseline with a memory of hours, for flash spikes, and *slow*
+windows (e.g. 1 h) against a memory of a day, for slow burns.
+
+- expected = max(EW share, hour-of-day share) x volume of the non-surging tags,
+  never below a noise floor (rare tags);
+- score = ``2 (sqrt(observed) - sqrt(expected))``, the Poisson deviation on the
+  square-root scale (about N(0, 1) under the baseline);
+- bots: each author counts for at most ``author_cap`` posts per window; a burst
+  that only passes without the cap, or that has too few distinct authors, is
+  ``suspicious``, never ``trend``.
+
+Only tags that matter get exact state (``TagState``); the long tail lives in a
+``DecayingCountMin`` sketch, and the number of tracked tags is capped.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from river import base as river_base
+
+from detectors.baseline import HOUR_MS, TagState, decayed, ew_alpha, weight
+from detectors.longtail import DecayingCountMin
+from detectors.records import Window
+
+__all__ = ["Thresholds", "Verdict", "SurgeScorer"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a window is hot. ``z_on`` starts an episode, ``z_off`` keeps it going."""
+
+    z_on: float = 5.0
+    z_off: float = 2.0
+    min_posts: int = 10
+    min_authors: int = 8
+    min_ratio: float = 3.0
+    author_cap: int = 3
+    bot_posts_per_author: float = 5.0
+
+    def __post_init__(self):
+        if not 0 < self.z_off <= self.z_on:
+            raise ValueError(f"z_off must be in (0, z_on], not {self.z_off!r}")
+        for name in ("min_posts", "min_authors", "author_cap"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)!r}")
+        if self.min_ratio < 1 or self.bot_posts_per_author < 1:
+            raise ValueError("min_ratio and bot_posts_per_author must be at least 1")
+
+
+class Verdict(NamedTuple):
+    """What the scorer says about one window. ``kind`` is None when the window is warm, not hot."""
+
+    window: Window
+    kind: str | None
+    score: float
+    observed: float
+    expected: float
+    growth: float
+
+
+def _z(observed: float, expected: float) -> float:
+    return 2.0 * (math.sqrt(observed) - math.sqrt(expected))
+
+
+class SurgeScorer(river_base.AnomalyDetector):
+    """Scores hashtag windows against per-tag adaptive baselines on two time scales.
+
+    Parameters
+    ----------
+    fast_ms, slow_ms
+        Window sizes (ms) of the fast and slow time scales.
+    fast_half_life_ms, slow_half_life_ms
+        Memory of the baselines.
+    floor_per_hour
+        Noise floor: posts per hour a tag is always expected to have.
+    thresholds
+        When a window is hot (``Thresholds``).
+    max_tags
+        At most this many tags get exact state; the rest share a sketch.
+    admit_posts
+        A tag gets exact state from its first window with this many posts.
+    warmup_ms
+        During the first ``warmup_ms`` of the stream baselines start at what
+        they see and nothing is hot.
+    profile_beta
+        Smallest weight of a new day in the hour-of-day profile.
+
+    Examples
+    --------
+    >>> scorer = SurgeScorer(warmup_ms=0)
+    >>> quiet = [Window("cats", "5m", t, t + 300_000, posts=4, authors=4) for t in range(0, 7_200_000, 300_000)]
+    >>> [scorer.update(w, total=100, slow=False) for w in quiet][-1] is None
+    True
+    >>> burst = Window("cats", "5m", 7_200_000, 7_500_000, posts=60, authors=50)
+    >>> v = scorer.update(burst, total=156, slow=False)
+    >>> v.kind, round(v.score, 1), v.observed, round(v.expected, 1), v.growth
+    ('trend', 12.0, 60, 3.1, 12.2)
+    >>> bots = Window("coin", "5m", 7_200_000, 7_500_000, posts=300, authors=4)
+    >>> scorer.update(bots, total=456, slow=False).kind
+    'suspicious'
+    """
+
+    def __init__(self, fast_ms: int = 300_000, slow_ms: int = HOUR_MS, fast_half_life_ms: int = 2 * HOUR_MS,
+                 slow_half_life_ms: int = 24 * HOUR_MS, floor_per_hour: float = 3.0,
+                 thresholds: Thresholds = Thresholds(), max_tags: int = 50_000, admit_posts: int = 3,
+                 warmup_ms: int = 3 * HOUR_MS, profile_beta: float = 0.25):
+        for name in ("fast_ms", "slow_ms", "fast_half_life_ms", "slow_half_life_ms"):
+            if not isinstance(locals()[name], int) or locals()[name] <= 0:
+                raise ValueError(f"{name} must be a positive number of milliseconds, not {locals()[name]!r}")
+        if floor_per_hour <= 0:
+            raise ValueError(f"floor_per_hour must be positive, not {floor_per_hour!r}")
+        if max_tags < 1 or admit_posts < 1 or warmup_ms < 0 or not 0 < profile_beta <= 1:
+            raise ValueError("max_tags and admit_posts must be >= 1, warmup_ms >= 0, profile_beta in (0, 1]")
+        self.fast_ms, self.slow_ms = fast_ms, slow_ms
+        self.fast_half_life_ms, self.slow_half_life_ms = fast_half_life_ms, slow_half_life_ms
+        self.floor_per_hour = floor_per_hour
+        self.thresholds = thresholds
+        self.max_tags, self.admit_posts = max_tags, admit_posts
+        self.warmup_ms, self.profile_beta = warmup_ms, profile_beta
+        self._alpha = (ew_alpha(fast_ms, fast_half_life_ms), ew_alpha(slow_ms, slow_half_life_ms))
+        self._per_hour = max(1, HOUR_MS // fast_ms)
+        self._floor = (floor_per_hour * fast_ms / HOUR_MS, floor_per_hour * slow_ms / HOUR_MS)
+        self._states: dict[str, TagState] = {}
+        self._tail = DecayingCountMin(alpha=ew_alpha(fast_ms, slow_half_life_ms))
+        self._tail_keys: list[str] = []
+        self._tail_values: list[float] = []
+        self._origin: int | None = None
+
+    # -- River's interface ---------------------------------------------------------
+    def learn_one(self, x: dict) -> None:
+        """Learn a window given as a dict: Window fields plus ``total`` (River's verb)."""
+        self.update(Window.from_dict(x), x["total"], x["size"] != _size_name(self.fast_ms))
+
+    def score_one(self, x: dict) -> float:
+        """The score a window would get now, without learning it (River's verb)."""
+        window, slow = Window.from_dict(x), x["size"] != _size_name(self.fast_ms)
+        state = self._states.get(window.hashtag)
+        observed = self._capped(window)
+        expected = self._expected(state, window, x["total"], int(slow))
+        return _z(observed, max(expected, self._floor[int(slow)]))
+
+    # -- the hot path --------------------------------------------------------------
+    def _capped(self, w: Window) -> int:
+        return min(w.posts, self.thresholds.author_cap * w.authors) if w.authors > 0 else w.posts
+
+    def _expected(self, state: TagState | None, w: Window, total: int, slow: int) -> float:
+        if state is None:
+            return self._tail[w.hashtag] * total
+        mean, end = (state.slow, state.slow_end) if slow else (state.fast, state.fast_end)
+        alpha = weight(self._alpha[slow], w.size_ms, w.window_end, state.born)
+        gaps = (w.window_end - end) // w.size_ms - 1
+        return max(decayed(mean, alpha, gaps), state.seasonal(w.window_start)) * total
+
+    def update(self, w: Window, total: int, slow: bool) -> Verdict | None:
+        """Score ``w`` (posts of all non-surging tags in its window: ``total``), then learn it.
+
+        Returns a ``Verdict`` when the window is at least warm (score >= ``z_off``), else None.
+        """
+        if self._origin is None:
+            self._origin = w.window_start
+        channel = int(slow)
+        observed = self._capped(w)
+        total = max(total, w.posts, 1)
+        state = self._states.get(w.hashtag)
+        warming = w.window_end - self._origin <= self.warmup_ms
+        if state is None and w.posts >= self.admit_posts:
+            share = observed / total if warming else self._tail[w.hashtag]
+            born = w.window_start if warming else -1
+            state = self._states[w.hashtag] = TagState(share, w.window_start, born)
+        if state is None:
+            if not slow:
+                self._tail_keys.append(w.hashtag)
+                self._tail_values.append(observed / total)
+            return None
+        expected = self._expected(state, w, total, channel)
+        verdict = None if warming else self._judge(w, state, observed, expected, channel)
+        self._learn(state, w, observed / total, channel)
+        return verdict
+
+    def _judge(self, w: Window, state: TagState, observed: int, expected: float, slow: int) -> Verdict | None:
+        th, floor = self.thresholds, max(expected, self._floor[slow])
+        score = _z(observed, floor)
+        raw = _z(w.posts, floor) if w.posts > observed else score
+        if raw < th.z_off:
+            return None
+        kind = None
+        if score >= th.z_on and observed >= th.min_posts and observed >= th.min_ratio * floor \
+                and w.authors >= th.min_authors:
+            kind = "trend"
+        elif raw >= th.z_on and w.posts >= th.min_posts and w.posts >= th.min_ratio * floor and (
+                w.authors < th.min_authors or w.posts >= th.bot_posts_per_author * w.authors):
+            kind, score = "suspicious", raw
+        last, last_end = (state.slow_last, state.slow_end) if slow else (state.fast_last, state.fast_end)
+        previous = last if last_end == w.window_start else 0
+        growth = round((observed + 1) / (previous + 1), 2)
+        return Verdict(w, kind, score, observed, expected, growth)
+
+    def _learn(self, state: TagState, w: Window, share: float, slow: int) -> None:
+        alpha = weight(self._alpha[slow], w.size_ms, w.window_end, state.born)
+        if slow:
+            mean = decayed(state.slow, alpha, (w.window_end - state.slow_end) // w.size_ms - 1)
+            state.slow, state.slow_end, state.slow_last = mean + alpha * (share - mean), w.window_end, w.posts
+        else:
+            mean = decayed(state.fast, alpha, (w.window_end - state.fast_end) // w.size_ms - 1)
+            state.fast, state.fast_end, state.fast_last = mean + alpha * (share - mean), w.window_end, w.posts
+            state.learn_hour(w.window_start, share, self._per_hour, self.profile_beta)
+
+    # -- housekeeping ----------------------------------------------------------------
+    def end_fast_window(self, keep: set[str] = frozenset()) -> None:
+        """Close a fast window: the long tail's shares go into the sketch, the cap is enforced."""
+        self._tail.decay(1)
+        self._tail.update(self._tail_keys, self._tail_values)
+        self._tail_keys, self._tail_values = [], []
+        if len(self._states) > self.max_tags:
+            self._evict(keep)
+
+    def _evict(self, keep: set[str]) -> None:
+        """Drop the tags with the smallest slow share (never those in ``keep``) down to 90% of the cap."""
+        excess = len(self._states) - int(self.max_tags * 0.9)
+        ranked = sorted((s.slow, tag) for tag, s in self._states.items() if tag not in keep)
+        for _, tag in ranked[:excess]:
+            state = self._states.pop(tag)
+            self._tail.update([tag], [state.slow / self._tail.alpha])
+
+    @property
+    def tracked_tags(self) -> int:
+        """Tags with exact state."""
+        return len(self._states)
+
+    @property
+    def state_bytes(self) -> int:
+        """Approximate memory of all per-tag state and the sketch, in bytes."""
+        return self.tracked_tags * self.bytes_per_tag + self._tail.nbytes
+
+    @property
+    def bytes_per_tag(self) -> int:
+        """Memory of one tracked tag: its state object, profile and dict entry (key excluded)."""
+        probe = TagState()
+        return (sys.getsizeof(probe) + sys.getsizeof(probe._profile) + sys.getsizeof(probe._seen)
+                + 2 * sys.getsizeof(0.5) + 4 * sys.getsizeof(10**12) + 100)
+
+
+def _size_name(ms: int) -> str:
+    for unit, size in (("d", 86_400_000), ("h", HOUR_MS), ("m", 60_000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"

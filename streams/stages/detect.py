@@ -1,0 +1,109 @@
+"""Stage ``detect``: closed hashtag windows in, trend alerts out.
+
+``Detect`` wraps a ``detectors.model.TrendModel`` (the River surge model and
+the alert lifecycle) and records what it does into the metrics: alert steps by
+kind and state, stage time, tracked tags, detector memory, its event-time
+watermark and the top-K hashtags by score. The worker's ``detect`` agent and
+the embedded runner call the same object; ``snapshot()``/``restore()`` carry
+its whole state as bytes (for a table or a file).
+
+Examples
+--------
+>>> from detectors.records import Window
+>>> detect = Detect()
+>>> detect.process([Window("fyp", "5m", 0, 300_000, posts=40, authors=30)])
+[]
+>>> detect.flush()
+[]
+>>> Detect.restore(detect.snapshot()).model.tracked_tags
+1
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+from detectors.model import TrendModel
+from detectors.records import Alert, Window
+from detectors.surge import SurgeScorer
+
+__all__ = ["Detect", "FAST_MS", "SLOW_MS"]
+
+FAST_MS = 300_000
+SLOW_MS = 3_600_000
+
+
+def _pick(sizes: tuple[int, ...], wanted: int) -> int:
+    """The configured window size closest to ``wanted`` (ratio-wise)."""
+    return min(sizes, key=lambda s: (max(s, wanted) / min(s, wanted), s))
+
+
+class Detect:
+    """The detect stage (see the module docstring).
+
+    Parameters
+    ----------
+    model
+        The ``TrendModel`` (default: 5 min fast and 1 h slow windows).
+    metrics
+        Optional ``streams.metrics.Metrics``.
+    """
+
+    def __init__(self, model: TrendModel | None = None, metrics=None):
+        self.model = model if model is not None else TrendModel()
+        self.metrics = metrics
+        self.windows = 0
+
+    @classmethod
+    def from_settings(cls, settings, metrics=None) -> Detect:
+        """Fast and slow time scales from the configured window sizes (closest to 5 min and 1 h)."""
+        sizes = tuple(settings.window_ms)
+        fast = _pick(sizes, FAST_MS)
+        slow = _pick(tuple(s for s in sizes if s > fast) or sizes, SLOW_MS)
+        return cls(TrendModel(SurgeScorer(fast_ms=fast, slow_ms=slow)), metrics)
+
+    def process(self, windows: list[Window]) -> list[Alert]:
+        """Score and learn a batch of closed windows; the alert steps they cause."""
+        started = time.perf_counter()
+        alerts = self.model.update(windows)
+        self.windows += len(windows)
+        if self.metrics is not None:
+            self._record(alerts, windows, time.perf_counter() - started)
+        return alerts
+
+    def flush(self) -> list[Alert]:
+        """End of input: score the windows still waiting for their moment to complete."""
+        alerts = self.model.flush()
+        if self.metrics is not None:
+            self._record(alerts, [], 0.0)
+        return alerts
+
+    def snapshot(self) -> bytes:
+        """The model's whole state as bytes."""
+        return pickle.dumps(self.model, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def restore(cls, data: bytes, metrics=None) -> Detect:
+        """A stage that continues from ``snapshot()`` bytes."""
+        return cls(pickle.loads(data), metrics)
+
+    def _record(self, alerts: list[Alert], windows: list[Window], seconds: float) -> None:
+        m, model = self.metrics, self.model
+        now = time.time()
+        for alert in alerts:
+            m.alerts.labels(kind=alert.kind, state=alert.state).inc()
+            if alert.state == "resolved":
+                m.top.remove(alert.hashtag)
+            else:
+                m.event_to_alert_seconds.observe(max(0.0, now - alert.window_end / 1000))
+        for verdict in model.last_verdicts:
+            w = verdict.window
+            seconds_in_window = max(w.size_ms / 1000, 1e-3)
+            m.top.update(w.hashtag, score=float(verdict.score), posts_rate=w.posts / seconds_in_window,
+                         views_rate=w.views / seconds_in_window)
+        if windows:
+            m.watermark.labels(stage="detect").set(max(w.window_end for w in windows) / 1000)
+        m.stage_seconds.labels(stage="detect").observe(seconds)
+        m.tracked_tags.labels(stage="detect").set(model.tracked_tags)
+        m.detector_memory_bytes.set(model.state_bytes)
