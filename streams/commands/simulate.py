@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from streams.errors import InputError, UsageError
+from streams.errors import InputError
 from streams.output import FileSink, GracefulStop, Progress, Tee, parse_speed, pump
 from streams.producer import MAX_RECORD_BYTES, KafkaSink
 from streams.scenario import load_scenario, scenario_names
@@ -38,7 +38,8 @@ def _write_labels(path: Path, truth: dict) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write JSON Lines here (.gz: gzip-compressed).")
 @click.option("--broker", default=None, metavar="URL",
-              help="Send to the posts topic of this Kafka broker, e.g. kafka://localhost:9092.")
+              help="Kafka bootstrap [env TRENDWATCH_BROKER; default kafka://localhost:9092]; "
+                   "events go to Kafka unless only --out is given.")
 @click.option("--prefix", "topic_prefix", default=None, help="Prefix of the topic names [env TRENDWATCH_TOPIC_PREFIX].")
 @click.option("--partitions", type=click.IntRange(1, 1024), default=None,
               help="Partitions of the topics if they must be created [default 4].")
@@ -50,16 +51,15 @@ def _write_labels(path: Path, truth: dict) -> None:
               help="Largest Kafka record of aggregated events; 0 = one event per record.")
 @click.option("--compression", type=click.Choice(["gzip", "none", "lz4", "zstd", "snappy"]), default="gzip",
               show_default=True, help="Kafka batch compression.")
+@click.option("--progress/--no-progress", default=None, help="Progress line on stderr [default: if a terminal].")
 @click.option("--list", "list_only", is_flag=True, help="List the shipped scenarios and exit.")
 def simulate(name, seed, scale, out, broker, topic_prefix, partitions, labels_path, speed, record_bytes,
-             compression, list_only) -> None:
+             compression, progress, list_only) -> None:
     """Generate post and engagement events of a scenario with known ground truth."""
     if list_only:
         for shipped in scenario_names():
             click.echo(f"{shipped:18} {load_scenario(shipped).description}")
         return
-    if out is None and broker is None and labels_path is None:
-        raise UsageError("say where events go: --out FILE.jsonl[.gz] and/or --broker URL (or only --labels FILE)")
     pace = parse_speed(speed)
     scenario = load_scenario(name).scaled(scale) if scale != 1.0 else load_scenario(name)
     log.info("simulate scenario=%s seed=%d scale=%g speed=%s out=%s", scenario.name, seed, scenario.scale,
@@ -67,19 +67,17 @@ def simulate(name, seed, scale, out, broker, topic_prefix, partitions, labels_pa
     if labels_path is not None:
         _write_labels(labels_path, labels(scenario, seed))
     sinks = []
-    if broker is not None:
+    if out is None or broker is not None:
         settings = Settings.build({"broker": broker, "topic_prefix": topic_prefix, "partitions": partitions})
         log.info("settings %s", settings.describe())
         sinks.append(KafkaSink(settings, max_record_bytes=record_bytes, compression=compression))
     if out is not None:
         sinks.append(FileSink(out))
-    if not sinks:
-        return
-    _run(generate(scenario, seed), Tee(sinks), pace)
+    _run(generate(scenario, seed), Tee(sinks), pace, progress)
 
 
-def _run(events, sink: Tee, pace: float | None) -> None:
-    progress = Progress(sys.stderr) if sys.stderr.isatty() else None
+def _run(events, sink: Tee, pace: float | None, show: bool | None) -> None:
+    progress = Progress(sys.stderr) if (show if show is not None else sys.stderr.isatty()) else None
     began = time.monotonic()
     sent = 0
     with GracefulStop() as stop:

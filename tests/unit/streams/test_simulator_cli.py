@@ -68,7 +68,6 @@ def test_bad_scenario_files_name_the_problem(tmp_path, text, fragment):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    ((), "say where events go"),
     (("--scenario", "nope", "--out", "x"), "no scenario 'nope'"),
     (("--speed", "fast", "--out", "x"), "--speed"),
     (("--scale", "0", "--out", "x"), "--scale"),
@@ -77,6 +76,11 @@ def test_bad_scenario_files_name_the_problem(tmp_path, text, fragment):
 def test_usage_errors(tmp_path, args, fragment):
     with pytest.raises(UsageError, match=fragment):
         CliRunner().invoke(cli, ["simulate", *args], catch_exceptions=False)
+
+
+def test_kafka_is_the_default_target(tmp_path):
+    result = CliRunner().invoke(cli, ["simulate", "--scale", "0.01"], env={"TRENDWATCH_BROKER": "kafka://127.0.0.1:1"})
+    assert result.exit_code == 1 and "cannot reach the Kafka broker at kafka://127.0.0.1:1" in str(result.exception)
 
 
 def test_usage_errors_exit_2_through_main(tmp_path, capsys):
