@@ -11,6 +11,10 @@ the tag is also a co-tag of a surge that started before (in rednote-2025,
 #rednote rides along with #tiktokrefugee six hours before its own surge). Decoys (steady, daily-periodic, bot-pushed tags)
 are reported one by one.
 
+``precision_after_day_one`` counts only the episodes that start after the
+first day of the run: a model that starts from nothing cannot know on day one
+that a tag's peak comes back every day.
+
 The labels are the JSON written by ``trendwatch simulate --labels``.
 """
 
@@ -95,16 +99,19 @@ def evaluate(alerts: list, labels: dict, tags_seen: int = 0, grace_ms: int = 6 *
     true = [a for a in trends if any(_matches(a, s, grace_ms) for s in surges)]
     false = [a for a in trends if a not in true]
     precision = _ratio(len(true), len(trends))
+    first_day_end = labels["start"] + DAY_MS
+    later = [a for a in trends if a.window_end > first_day_end]
+    precision_later = _ratio(sum(a in true for a in later), len(later))
     recall = _ratio(sum(r["detected"] for r in rows), len(rows))
     f1 = (round(2 * precision * recall / (precision + recall), 4)
           if precision and recall else (0.0 if precision == 0 or recall == 0 else None))
     days = max(labels["end"] - labels["start"], 1) / DAY_MS
-    first_day_end = labels["start"] + DAY_MS
     flash = [r["delay_min"] for r in rows if r["shape"] == "flash" and r["detected"]]
     slow = [r["delay_fraction"] for r in rows if r["shape"] in ("logistic", "ramp") and r["detected"]]
     return {
         "episodes": len(starts), "trend_episodes": len(trends), "true_alerts": len(true),
         "false_alerts": len(false), "precision": precision, "recall": recall, "f1": f1,
+        "precision_after_day_one": precision_later,
         "false_alerts_per_tag_day": round(len(false) / (tags_seen * days), 6) if tags_seen else None,
         "false_trend_episodes_after_day_one": sum(a.window_end > first_day_end for a in false),
         "median_flash_delay_min": statistics.median(flash) if flash else None,

@@ -32,6 +32,9 @@ class TrendModel:
         The ``SurgeScorer`` (default: ``SurgeScorer()``: 5 min and 1 h windows).
     book
         The ``AlertBook`` (default: ``AlertBook(z_off=scorer.thresholds.z_off)``).
+    normalise
+        Compare each tag's share of the volume of non-surging tags (True), or
+        its absolute counts (False: a single count series).
 
     Examples
     --------
@@ -51,7 +54,8 @@ class TrendModel:
     [('cats', 'trend', 'started', 90.0)]
     """
 
-    def __init__(self, scorer: SurgeScorer | None = None, book: AlertBook | None = None):
+    def __init__(self, scorer: SurgeScorer | None = None, book: AlertBook | None = None, normalise: bool = True):
+        self.normalise = normalise
         self.scorer = scorer if scorer is not None else SurgeScorer()
         self.book = book if book is not None else AlertBook(z_off=self.scorer.thresholds.z_off)
         self._pending: dict[int, list[Window]] = defaultdict(list)
@@ -100,6 +104,7 @@ class TrendModel:
             if group:
                 total = sum(w.posts for w in group if w.hashtag not in self.book.active)
                 self._totals[(group[0].size_ms, end)] = total
+                total = total if self.normalise else None
                 alerts += self._score(sorted(group, key=lambda w: w.hashtag), total, is_slow)
         alerts += self.book.expire(end)
         if fast:
@@ -111,10 +116,10 @@ class TrendModel:
 
     def _late(self, w: Window) -> list[Alert]:
         """A window for a moment already completed (several upstream partitions): scored on its own."""
-        total = self._totals.get((w.size_ms, w.window_end), 0) + w.posts
+        total = self._totals.get((w.size_ms, w.window_end), 0) + w.posts if self.normalise else None
         return self._score([w], total, w.size_ms != self.scorer.fast_ms)
 
-    def _score(self, windows: list[Window], total: int, slow: bool) -> list[Alert]:
+    def _score(self, windows: list[Window], total: int | None, slow: bool) -> list[Alert]:
         alerts = []
         update, active, book = self.scorer.update, self.book.active, self.book
         vpp = self._views_per_post.get() or 0.0

@@ -160,8 +160,10 @@ class SurgeScorer(river_base.AnomalyDetector):
         gaps = (w.window_end - end) // w.size_ms - 1
         return max(decayed(mean, alpha, gaps), state.seasonal(w.window_start)) * total
 
-    def update(self, w: Window, total: int, slow: bool) -> Verdict | None:
+    def update(self, w: Window, total: int | None, slow: bool) -> Verdict | None:
         """Score ``w`` (posts of all non-surging tags in its window: ``total``), then learn it.
+
+        ``total=None`` scores absolute counts (a single series has nothing to normalise against).
 
         Returns a ``Verdict`` when the window is at least warm (score >= ``z_off``), else None.
         """
@@ -169,7 +171,7 @@ class SurgeScorer(river_base.AnomalyDetector):
             self._origin = w.window_start
         channel = int(slow)
         observed = self._capped(w)
-        total = max(total, w.posts, 1)
+        total = 1 if total is None else max(total, w.posts, 1)
         state = self._states.get(w.hashtag)
         warming = w.window_end - self._origin <= self.warmup_ms
         if state is None and w.posts >= self.admit_posts:

@@ -15,6 +15,8 @@ from streams import __version__
 from streams.commands import kafka, topics
 from streams.commands import simulate
 from streams.commands import replay
+from streams.commands import run
+from streams.commands import backtest
 from streams.errors import TrendwatchError
 
 __all__ = ["cli", "main"]
@@ -42,6 +44,8 @@ cli.add_command(kafka.kafka)
 cli.add_command(topics.topics)
 cli.add_command(simulate.simulate)
 cli.add_command(replay.replay)
+cli.add_command(run.run)
+cli.add_command(backtest.backtest)
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -1,0 +1,151 @@
+"""``trendwatch backtest``: the whole pipeline over a file (or a scenario) at full speed, then evaluation.
+
+Prints the alert episodes and, with labels, precision, recall, F1, detection
+delay per surge and false alerts per tag-day. ``--json`` prints one JSON
+document instead; ``--report`` also writes an HTML page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from pathlib import Path
+
+import click
+
+from detectors.evaluation import evaluate
+from streams.commands.run import describe_alert, fmt_time
+from streams.embedded import (Pipeline, Summary, count_series, counts_detect, file_records, run as run_pipeline,
+                              scenario_records)
+from streams.errors import InputError, UsageError
+from streams.scenario import load_scenario
+from streams.settings import Settings
+from streams.simulator import labels as scenario_labels
+
+__all__ = ["backtest", "backtest_document"]
+
+
+def _load_labels(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read labels {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise InputError(f"labels {path} are not JSON: {exc}") from None
+    if not isinstance(data, dict) or not {"start", "end", "surges"} <= set(data):
+        raise InputError(f"labels {path} need start, end and surges (as written by `trendwatch simulate --labels`)")
+    return data
+
+
+def _run_counts(path: Path, tag: str | None) -> Summary:
+    started = time.perf_counter()
+    name, interval, windows = count_series(path, tag)
+    detect = counts_detect(interval)
+    summary = Summary(posts=sum(w.posts for w in windows), windows=len(windows), tags_seen=1,
+                      first_ts=windows[0].window_start, last_ts=windows[-1].window_end)
+    for window in windows:
+        summary.alerts += detect.process([window])
+    summary.alerts += detect.flush()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def backtest_document(summary: Summary, source: str, truth: dict | None) -> dict:
+    """The JSON document: run figures, the episode starts and, with labels, the evaluation."""
+    doc = {"input": source, "posts": summary.posts, "engagements": summary.engagements,
+           "rejected": summary.rejected, "windows": summary.windows, "hashtags": summary.tags_seen,
+           "seconds": round(summary.seconds, 3),
+           "posts_per_second": round(summary.posts / max(summary.seconds, 1e-9)),
+           "first_ts": summary.first_ts, "last_ts": summary.last_ts,
+           "alerts": [a.to_dict() for a in summary.episodes]}
+    if truth is not None:
+        doc["evaluation"] = evaluate(summary.alerts, truth, tags_seen=summary.tags_seen)
+    return doc
+
+
+def _text(doc: dict, summary: Summary) -> list[str]:
+    lines = [describe_alert(a) for a in summary.episodes]
+    lines.append(f"{doc['input']}: {doc['posts']:,} posts, {doc['engagements']:,} engagement events, "
+                 f"{doc['rejected']} rejected, {doc['windows']:,} windows in {doc['seconds']:.1f} s "
+                 f"({doc['posts_per_second']:,} posts/s); {len(doc['alerts'])} episodes.")
+    ev = doc.get("evaluation")
+    if ev:
+        lines.append(f"precision {ev['precision']}  precision after day one {ev['precision_after_day_one']}  "
+                     f"recall {ev['recall']}  F1 {ev['f1']}  false alerts/tag-day {ev['false_alerts_per_tag_day']}")
+        for row in ev["surges"]:
+            delay = f"{row['delay_min']:g} min ({row['delay_fraction']:.1%} of its duration)" if row["detected"] \
+                else "missed"
+            lines.append(f"  surge #{row['tag']} ({row['shape']}): {delay}, {row['episodes']} episode(s)")
+        for row in ev["decoys"]:
+            lines.append(f"  decoy #{row['tag']} ({row['kind']}): {row['trend_episodes']} trend, "
+                         f"{row['suspicious_episodes']} suspicious, {row['episodes_after_day_one']} after day one")
+    return lines
+
+
+def _html(doc: dict) -> str:
+    esc = html.escape
+    rows = "".join(f"<tr><td>{esc(fmt_time(a['window_end']))}</td><td>#{esc(a['hashtag'])}</td><td>{a['kind']}</td>"
+                   f"<td>{a['score']}</td><td>{esc(a['reason'])}</td><td>{a['projected_views'] or ''}</td></tr>"
+                   for a in doc["alerts"])
+    parts = [f"<!doctype html><meta charset='utf-8'><title>trendwatch backtest</title>"
+             f"<style>body{{font-family:sans-serif}}td,th{{padding:2px 8px;text-align:left}}</style>"
+             f"<h1>Backtest of {esc(doc['input'])}</h1>"
+             f"<p>{doc['posts']:,} posts, {doc['windows']:,} windows, {doc['seconds']} s "
+             f"({doc['posts_per_second']:,} posts/s).</p><h2>Episodes</h2><table><tr><th>window end (UTC)</th>"
+             f"<th>hashtag</th><th>kind</th><th>score</th><th>why</th><th>projected views</th></tr>{rows}</table>"]
+    ev = doc.get("evaluation")
+    if ev:
+        summary = "".join(f"<tr><th>{k}</th><td>{ev[k]}</td></tr>" for k in (
+            "precision", "precision_after_day_one", "recall", "f1", "false_alerts_per_tag_day",
+            "median_flash_delay_min", "max_slow_burn_delay_fraction"))
+        surges = "".join(f"<tr><td>#{esc(r['tag'])}</td><td>{r['shape']}</td><td>{r['detected']}</td>"
+                         f"<td>{r['delay_min']}</td><td>{r['delay_fraction']}</td><td>{r['episodes']}</td></tr>"
+                         for r in ev["surges"])
+        parts.append(f"<h2>Evaluation</h2><table>{summary}</table><h3>Surges</h3><table><tr><th>tag</th>"
+                     f"<th>shape</th><th>detected</th><th>delay (min)</th><th>delay / duration</th>"
+                     f"<th>episodes</th></tr>{surges}</table>")
+    return "\n".join(parts) + "\n"
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--labels", "labels_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Ground truth (from `trendwatch simulate --labels`): adds the evaluation.")
+@click.option("--counts", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A timestamp,value CSV of one hashtag, evaluated at its own interval.")
+@click.option("--tag", default=None, help="Hashtag of --counts (default: the file name).")
+@click.option("--scenario", "name", default=None, metavar="NAME|FILE",
+              help="Simulate this scenario in process instead of reading files (labels included).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --scenario.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write an HTML report here.")
+def backtest(files, labels_path, counts, tag, name, seed, as_json, report) -> None:
+    """Run detection over FILES (JSONL, .gz ok) at full speed and evaluate it against --labels."""
+    if sum(map(bool, (files, counts, name))) != 1:
+        raise UsageError("give input files, or --counts FILE.csv, or --scenario NAME (exactly one of them)")
+    truth = _load_labels(labels_path) if labels_path else None
+    if counts is not None:
+        if not counts.is_file():
+            raise InputError(f"cannot read {counts}: no such file")
+        summary, source = _run_counts(counts, tag), str(counts)
+    elif name is not None:
+        scenario = load_scenario(name)
+        truth = truth or scenario_labels(scenario, seed)
+        summary = run_pipeline(scenario_records(scenario, seed), Pipeline(Settings.build({})))
+        source = f"scenario {scenario.name} (seed {seed})"
+    else:
+        summary = run_pipeline(file_records(files, tag=tag), Pipeline(Settings.build({})))
+        source = ", ".join(map(str, files))
+    doc = backtest_document(summary, source, truth)
+    if report is not None:
+        try:
+            report.write_text(_html(doc), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {report}: {exc.strerror}") from None
+    if as_json:
+        click.echo(json.dumps(doc, ensure_ascii=False))
+    else:
+        for line in _text(doc, summary):
+            click.echo(line)

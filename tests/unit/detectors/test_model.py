@@ -1,0 +1,140 @@
+"""The trend model on synthetic window series with known surges."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from detectors.model import TrendModel
+from detectors.records import Window
+from detectors.surge import SurgeScorer
+
+FIVE_MIN, HOUR, DAY = 300_000, 3_600_000, 86_400_000
+START = 1_740_960_000_000  # 2025-03-03T00:00:00Z
+
+
+def background(n_tags: int = 40, per_5m: float = 300.0):
+    """Zipf-like background tags: rate per 5 min of each, following a daily cycle of the platform."""
+    weights = np.array([1 / (r + 1) ** 1.1 for r in range(n_tags)])
+    shares = weights / weights.sum()
+    cycle = lambda t: 1 + 0.5 * math.cos(2 * math.pi * ((t - START) / HOUR % 24 - 13) / 24)  # noqa: E731
+    return {f"bg{i}": (lambda t, s=s: per_5m * s * cycle(t)) for i, s in enumerate(shares)}
+
+
+def series(days: float, rates: dict, seed: int = 0, authors: dict | None = None) -> list[list[Window]]:
+    """Batches of closed windows (5 min and 1 h), one batch per 5 min, Poisson counts from ``rates``."""
+    rng = np.random.default_rng(seed)
+    authors = authors or {}
+    batches, hourly = [], {}
+    for i in range(int(days * DAY / FIVE_MIN)):
+        t = START + i * FIVE_MIN
+        batch = []
+        for tag, rate in rates.items():
+            posts = int(rng.poisson(max(rate(t), 0.0)))
+            if posts:
+                who = min(posts, authors[tag]) if tag in authors else posts
+                batch.append(Window(tag, "5m", t, t + FIVE_MIN, posts=posts, views=posts * 100, authors=who))
+                h = hourly.setdefault(tag, [0, 0])
+                h[0], h[1] = h[0] + posts, h[1] + who
+        if (t + FIVE_MIN - START) % HOUR == 0:
+            hour = t + FIVE_MIN - HOUR
+            batch += [Window(tag, "1h", hour, hour + HOUR, posts=p, views=p * 100,
+                             authors=min(a, authors.get(tag, a))) for tag, (p, a) in sorted(hourly.items())]
+            hourly = {}
+        batches.append(batch)
+    return batches
+
+
+def alerts_of(batches, model=None):
+    model = model or TrendModel()
+    out = []
+    for batch in batches:
+        out += model.update(batch)
+    return out + model.flush()
+
+
+def starts(alerts, tag=None, kind=None):
+    return [a for a in alerts if a.state == "started" and (tag is None or a.hashtag == tag)
+            and (kind is None or a.kind == kind)]
+
+
+def test_quiet_background_raises_nothing():
+    assert starts(alerts_of(series(3, background()))) == []
+
+
+def test_flash_spike_on_a_new_tag_is_a_trend_within_15_minutes():
+    onset = START + DAY + 6 * HOUR
+    rates = background()
+    rates["earthquake"] = lambda t: 0.0 if t < onset else 200 * math.exp(-(t - onset) / HOUR)
+    alerts = alerts_of(series(2, rates, seed=1))
+    found = starts(alerts, "earthquake", "trend")
+    assert len(found) == 1
+    assert found[0].window_end - onset <= 15 * 60_000
+    assert starts(alerts, kind="trend") == found
+
+
+def test_a_lasting_new_level_is_absorbed_in_one_episode():
+    onset = START + DAY
+    rates = background()
+    rates["citywalk"] = lambda t: 0.5 if t < onset else 30.0
+    alerts = alerts_of(series(4, rates, seed=2))
+    mine = [a for a in alerts if a.hashtag == "citywalk"]
+    assert [a.state for a in mine if a.state != "ongoing"] == ["started", "resolved"]
+    assert mine[-1].window_end < START + 4 * DAY
+
+
+def test_normalisation_all_tags_doubling_together_is_not_a_surge():
+    rates = {tag: (lambda t, f=f: f(t) * (2 if t >= START + DAY else 1)) for tag, f in background().items()}
+    assert starts(alerts_of(series(2, rates, seed=3))) == []
+
+
+def test_daily_peak_is_not_alerted_after_day_one():
+    rates = background()
+    rates["goodmorning"] = lambda t: 1 + 80 * math.exp(-0.5 * ((((t - START) / HOUR) % 24 - 7)) ** 2)
+    alerts = alerts_of(series(4, rates, seed=4))
+    assert [a for a in starts(alerts, "goodmorning") if a.window_end > START + DAY] == []
+
+
+def test_a_burst_from_a_handful_of_accounts_is_suspicious_never_a_trend():
+    onset = START + DAY
+    rates = background()
+    rates["moonshotcoin"] = lambda t: 150.0 if onset <= t < onset + 2 * HOUR else 0.0
+    alerts = alerts_of(series(2, rates, seed=5, authors={"moonshotcoin": 5}))
+    assert starts(alerts, "moonshotcoin", "trend") == []
+    assert len(starts(alerts, "moonshotcoin", "suspicious")) == 1
+
+
+def test_slow_burn_is_caught_in_the_first_fifth_of_its_rise():
+    onset, rise = START + DAY, 36 * HOUR
+    rates = background()
+    rates["stanleycup"] = lambda t: 0.0 if t < onset else 0.8 * math.exp(5 * min(t - onset, rise) / rise)
+    found = starts(alerts_of(series(3, rates, seed=6)), "stanleycup", "trend")
+    assert found and found[0].window_end - onset <= 0.2 * rise
+
+
+def test_rare_tags_stay_under_the_noise_floor():
+    rates = background()
+    rates.update({f"rare{i}": (lambda t, r=0.002 * (i + 1): r) for i in range(200)})
+    assert starts(alerts_of(series(3, rates, seed=7))) == []
+
+
+def test_alerts_do_not_depend_on_how_windows_are_batched():
+    onset = START + DAY
+    rates = background()
+    rates["cats"] = lambda t: 0.0 if t < onset else 40.0
+    batches = series(1.5, rates, seed=8)
+    flat = [w for batch in batches for w in batch]
+    odd = [flat[i:i + 7] for i in range(0, len(flat), 7)]
+    assert alerts_of(batches) == alerts_of(odd)
+    assert starts(alerts_of(batches), "cats")
+
+
+def test_state_stays_bounded_with_a_million_style_long_tail():
+    model = TrendModel(SurgeScorer(max_tags=500))
+    for i in range(200):
+        t = START + i * FIVE_MIN
+        batch = [Window(f"t{i}-{j}", "5m", t, t + FIVE_MIN, posts=3, authors=3) for j in range(50)]
+        model.update(batch)
+    assert model.tracked_tags <= 500
+    assert model.state_bytes < 500 * model.scorer.bytes_per_tag + 2_000_000
