@@ -109,6 +109,11 @@ class WindowAggregator:
         return self._watermark
 
     @property
+    def has_open(self) -> bool:
+        """True while some window is open (not yet closed or flushed)."""
+        return bool(self._open)
+
+    @property
     def tracked_tags(self) -> int:
         """Hashtags with exact state (open or retained windows)."""
         return len(self._cells)

@@ -15,6 +15,7 @@ from streams import __version__
 from streams.commands import kafka, topics
 from streams.commands import simulate
 from streams.commands import replay
+from streams.commands import worker
 from streams.commands import run
 from streams.commands import backtest
 from streams.errors import TrendwatchError
@@ -44,6 +45,7 @@ cli.add_command(kafka.kafka)
 cli.add_command(topics.topics)
 cli.add_command(simulate.simulate)
 cli.add_command(replay.replay)
+cli.add_command(worker.worker)
 cli.add_command(run.run)
 cli.add_command(backtest.backtest)
 

@@ -1,0 +1,73 @@
+"""``trendwatch worker``: the Faust worker that turns posts into windowed hashtag counts."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import click
+
+from streams.commands.topics import broker_option
+from streams.errors import UsageError
+from streams.settings import Settings
+from streams.topics import create_topics, partition_counts
+
+__all__ = ["worker"]
+
+log = logging.getLogger(__name__)
+
+
+@click.command()
+@broker_option
+@click.option("--partitions", type=click.IntRange(1, 1024), default=None,
+              help="Partitions of posts and hashtag-mentions when they are created "
+                   "[env TRENDWATCH_PARTITIONS; default 4].")
+@click.option("--store", type=click.Choice(["memory", "rocksdb"]), default=None,
+              help="Where Faust keeps table data [env TRENDWATCH_STORE; default memory].")
+@click.option("--web-port", type=click.IntRange(0, 65535), default=None,
+              help="Port of Faust's web server, 0 to disable [env TRENDWATCH_WEB_PORT; default 6066].")
+@click.option("--app-id", default=None, help="Faust app id = consumer group [env TRENDWATCH_APP_ID].")
+@click.option("--prefix", "topic_prefix", default=None, help="Prefix for every topic name.")
+def worker(**flags) -> None:
+    """Run a worker: extract and count agents; several workers share the partitions."""
+    settings = Settings.build(flags)
+    if settings.store == "rocksdb":
+        try:
+            import rocksdict  # noqa: F401
+        except ImportError:
+            raise UsageError("--store rocksdb needs rocksdict: pip install 'trendwatch[rocksdb]', "
+                             "or use --store memory") from None
+    create_topics(settings)
+    counts = partition_counts(settings, [settings.topic("posts"), settings.topic("hashtag-mentions")])
+    mentions = counts[settings.topic("hashtag-mentions")]
+    if mentions != settings.partitions:
+        settings = dataclasses.replace(settings, partitions=mentions)
+    logging.getLogger(__name__).info("worker starting: %s", settings.describe())
+    run_worker(settings, posts_partitions=counts[settings.topic("posts")])
+
+
+def run_worker(settings: Settings, posts_partitions: int) -> None:
+    """Start the Faust worker in this process; returns when it stops."""
+    import faust
+
+    from streams.app import create_app
+
+    metrics = _metrics(settings)
+    app = create_app(settings, posts_partitions=posts_partitions, web_port=settings.web_port,
+                     metrics=metrics)
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
+    faust.Worker(app, loglevel=level if level in ("debug", "info") else "warning",
+                 quiet=True).execute_from_commandline()
+
+
+def _metrics(settings: Settings):
+    """The shared metrics, served on ``settings.metrics_port`` (0: not served)."""
+    try:
+        from streams.metrics import Metrics
+    except ImportError:
+        return None
+    metrics = Metrics(top_k=settings.top_k)
+    if settings.metrics_port:
+        from prometheus_client import start_http_server
+        start_http_server(settings.metrics_port, registry=metrics.registry)
+    return metrics

@@ -1,0 +1,143 @@
+"""What the worker's agents do with each message, and when state is checkpointed.
+
+``Flow`` adapts Kafka messages to the stages (``Extract``, ``Count``) and back,
+and runs the checkpoint protocol: every ``CHECKPOINT_SECONDS`` (and on idle
+flushes) it sends the changed count state to the table's changelog, flushes
+the producer (so mentions, windows and state are all on the broker), and only
+then acknowledges the input messages processed before, so that Faust commits
+their offsets. Open windows of a mentions partition idle for
+``settings.idle_flush`` seconds are flushed (published).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+from detectors.records import Mention
+from streams.checkpoint import PartitionCounts
+from streams.stages import Count, Extract
+
+__all__ = ["Flow", "CHECKPOINT_SECONDS", "CLOCK_EVERY_MS"]
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_SECONDS = 2.0
+"""Seconds between checkpoints of the count state (and acknowledgements of input)."""
+CLOCK_EVERY_MS = 1_000
+"""A partition without mentions from a record still gets an (empty) message if the
+source's clock moved this much, so that its watermark follows."""
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class Flow:
+    """The per-message work of the ``extract`` and ``count`` agents (see module docstring)."""
+
+    def __init__(self, app, settings, table, topics: dict, posts_partitions: int, metrics=None):
+        self.app, self.settings, self.table, self.metrics = app, settings, table, metrics
+        self.posts, self.mentions = topics["posts"], topics["hashtag-mentions"]
+        self.windows, self.dlq = topics["hashtag-windows"], topics["posts-dlq"]
+        self.extract = Extract.from_settings(settings, metrics)
+        sources = tuple(range(posts_partitions))
+        self.counts = PartitionCounts(lambda: Count.from_settings(settings, sources=sources, metrics=metrics))
+        self.pending: list = []
+        self.windows_published = 0
+        self._sent_clock: dict[tuple[int, int], int] = {}
+        self._last_checkpoint = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def on_posts(self, event) -> None:
+        message = event.message
+        source = message.partition
+        by_partition, rejected = self.extract.process([event.value], source=source)
+        clock = self.extract.clock(source)
+        headers = {"src": str(source).encode(), "off": str(message.offset).encode(),
+                   "clk": str(clock).encode()}
+        for partition in range(self.extract.partitions):
+            mentions = by_partition.get(partition)
+            last = self._sent_clock.get((source, partition), -CLOCK_EVERY_MS)
+            if mentions is None and clock - last < CLOCK_EVERY_MS:
+                continue
+            self._sent_clock[(source, partition)] = clock
+            value = _dumps([m.to_dict() for m in mentions or ()]).encode("utf-8")
+            await self.mentions.send(value=value, partition=partition, headers=headers)
+        if rejected:
+            log.warning("%s[%d]@%d: %d rejected event(s), first: %s: %s", message.topic, source,
+                        message.offset, len(rejected), rejected[0].reason, rejected[0].detail)
+            for item in rejected:
+                await self.dlq.send(value=item.raw, headers={
+                    "reason": item.reason.encode(), "detail": item.detail.encode("utf-8"),
+                    "source": f"{message.topic}:{source}:{message.offset}".encode()})
+
+    async def on_mentions(self, event) -> None:
+        message = event.message
+        count = self.counts.get(message.partition, self._table_items)
+        headers = dict(message.headers or ())
+        try:
+            mentions = [Mention.from_dict(d) for d in json.loads(event.value)]
+            source = int(headers["src"]) if "src" in headers else None
+            offset = int(headers["off"]) if "off" in headers else None
+            clock = int(headers["clk"]) if "clk" in headers else None
+        except (ValueError, TypeError, KeyError) as exc:
+            log.error("%s[%d]@%d: not a mentions message, skipped: %r", message.topic,
+                      message.partition, message.offset, exc)
+            return
+        await self._publish(count.process(mentions, source=source, offset=offset, clock=clock))
+
+    async def _publish(self, windows) -> None:
+        for window in windows:
+            await self.windows.send(key=window.hashtag.encode("utf-8"),
+                                    value=_dumps(window.to_dict()).encode("utf-8"))
+        self.windows_published += len(windows)
+
+    def _table_items(self):
+        return list(self.table.data.items())
+
+    async def done(self, stream, event) -> None:
+        """The agent finished ``event``: ack it with the next checkpoint."""
+        self.pending.append((stream, event))
+        if time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS:
+            await self.checkpoint()
+
+    def on_recovered(self, assigned) -> None:
+        """After a rebalance (the table is recovered): hold exactly the assigned partitions' stages.
+
+        Stages are restored now, not at their next message: a partition taken
+        over after its input ended still has open windows to flush.
+        """
+        mine = {tp.partition for tp in assigned if tp.topic == self.mentions.get_topic_name()}
+        self.counts.keep_only(mine)
+        for partition in sorted(mine):
+            self.counts.get(partition, self._table_items)
+
+    async def tick(self) -> None:
+        """Timer: flush idle partitions, checkpoint when due."""
+        flushed = False
+        for partition, count in self.counts.idle(self.settings.idle_flush):
+            windows = count.flush()
+            log.info("partition %d idle for %.1fs: flushed %d window(s)", partition,
+                     self.settings.idle_flush, len(windows))
+            await self._publish(windows)
+            flushed = True
+        if flushed or (self.pending and time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS):
+            await self.checkpoint()
+        if self.metrics is not None:
+            self.metrics.tracked_tags.labels(stage="count").set(self.counts.tracked_tags)
+
+    async def checkpoint(self) -> None:
+        """Send changed state, flush the producer, then ack the messages it covers."""
+        async with self._lock:
+            pending, self.pending = self.pending, []
+            records = self.counts.snapshot()
+            self._last_checkpoint = time.monotonic()
+            changelog = self.table.changelog_topic
+            for partition, key, value in records:
+                await changelog.send(key=key, value=value, partition=partition,
+                                     key_serializer="raw", value_serializer="raw")
+            await self.app.producer.flush()
+            for stream, event in pending:
+                await stream.ack(event)
+            log.debug("checkpoint: %d state records, %d messages acked", len(records), len(pending))

@@ -1,0 +1,93 @@
+"""``trendwatch worker`` against the real broker: published window counts equal counts
+computed directly from the input, for 1 and 4 partitions, 1 and 2 workers, any replay
+speed, and across a SIGKILL."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import subprocess
+import sys
+import time
+
+from pathlib import Path
+
+import pytest
+
+from streams.cli import main
+
+sys.path.insert(0, str(Path(__file__).parent))
+from worker_harness import Workers, read_jsonl, reference_counts, window_reader  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    path = tmp_path_factory.mktemp("history") / "flash.jsonl"
+    assert main(["simulate", "--scenario", "surge-flash", "--scale", "0.02", "--seed", "3",
+                 "--out", str(path)]) == 0
+    return path
+
+
+def replay(settings, path, *extra):
+    code = main(["replay", str(path), "--broker", settings.broker, "--prefix", settings.topic_prefix,
+                 "--partitions", str(settings.partitions), *extra])
+    assert code == 0
+
+
+@pytest.mark.parametrize("partitions, workers", [(1, 1), (4, 1), (4, 2)])
+def test_published_counts_equal_counts_computed_from_the_file(
+        kafka_settings, history, partitions, workers, python, subprocess_env, tmp_path):
+    settings = dataclasses.replace(kafka_settings, partitions=partitions)
+    expected = reference_counts(read_jsonl(history))
+    replay(settings, history)
+    with Workers(python, subprocess_env, settings, tmp_path) as pool, \
+            window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
+        for _ in range(workers):
+            pool.start(partitions)
+        got = reader.wait_for(expected, timeout=120, workers=pool.procs)
+        assert got == expected, pool.tail()
+        assert reader.messages == len(expected), "every window published exactly once"
+
+
+def test_max_speed_and_finite_speed_give_identical_windows(
+        kafka_settings, history, python, subprocess_env, tmp_path):
+    expected = reference_counts(read_jsonl(history))
+    results = []
+    for speed in ("max", "40000"):  # 72 h of event time in about 6.5 s
+        settings = dataclasses.replace(kafka_settings, topic_prefix=f"{kafka_settings.topic_prefix}{speed}-",
+                                       app_id=f"{kafka_settings.app_id}-{speed}", partitions=2)
+        (tmp_path / speed).mkdir()
+        with Workers(python, subprocess_env, settings, tmp_path / speed) as pool, \
+                window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
+            pool.start(2)
+            replay(settings, history, "--speed", speed)
+            results.append(reader.wait_for(expected, timeout=120, workers=pool.procs))
+    assert results[0] == results[1] == expected
+
+
+def test_kill_9_mid_stream_and_restart_keeps_counts_exact(
+        kafka_settings, history, python, subprocess_env, tmp_path):
+    settings = dataclasses.replace(kafka_settings, partitions=2)
+    expected = reference_counts(read_jsonl(history))
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "streams", "replay", str(history), "--broker", settings.broker,
+         "--prefix", settings.topic_prefix, "--partitions", "2", "--speed", "25000", "--record-bytes", "4096"],
+        env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with Workers(python, subprocess_env, settings, tmp_path) as pool, \
+                window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
+            first = pool.start(2)
+            deadline = time.monotonic() + 60
+            while len(reader.poll()) < len(expected) // 4 and time.monotonic() < deadline:
+                pass
+            before = len(reader.latest)
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=10)
+            assert 0 < before < len(expected), "the kill landed mid-stream"
+            pool.start(2)
+            got = reader.wait_for(expected, timeout=120, workers=pool.procs[1:])
+            assert got == expected, pool.tail()
+    finally:
+        if producer.poll() is None:
+            producer.kill()
+        producer.wait(timeout=60)

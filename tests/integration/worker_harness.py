@@ -1,0 +1,132 @@
+"""Helpers of the worker tests: worker subprocesses, a reference count, reading windows back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+
+from kafka import KafkaConsumer
+
+SIZES_MS = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000}
+NEW_AUTHOR_MS = 7 * 86_400_000
+
+
+def reference_counts(events, sizes=SIZES_MS, late=()) -> dict:
+    """Window counts computed directly from the events: {(tag, size, start): (posts, views, authors, new)}.
+
+    Independent of the code under test: a plain loop over every event and window size.
+    ``late`` are indexes of events to leave out (dropped as late).
+    """
+    cells = defaultdict(lambda: [0, 0, set(), 0])
+    skip = set(late)
+    for i, event in enumerate(events):
+        if i in skip:
+            continue
+        for name, size in sizes.items():
+            start = event["ts"] - event["ts"] % size
+            for tag in event["hashtags"]:
+                cell = cells[(tag, name, start)]
+                if event["type"] == "post":
+                    cell[0] += 1
+                    cell[2].add(event["author"])
+                    created = event.get("author_created")
+                    cell[3] += created is not None and event["ts"] - created <= NEW_AUTHOR_MS
+                else:
+                    cell[1] += event["views"]
+    return {key: (p, v, len(a), n) for key, (p, v, a, n) in cells.items()}
+
+
+def read_jsonl(path) -> list[dict]:
+    with open(path, encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+class WindowReader:
+    """Reads ``hashtag-windows`` from the start; keeps the last value of every window."""
+
+    def __init__(self, bootstrap: str, topic: str):
+        self.consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                      enable_auto_commit=False, consumer_timeout_ms=500)
+        self.latest: dict = {}
+        self.messages = 0
+
+    def poll(self) -> dict:
+        for record in self.consumer:
+            w = json.loads(record.value)
+            assert record.key.decode() == w["hashtag"]
+            assert w["window_end"] - w["window_start"] == SIZES_MS.get(w["size"], w["window_end"] - w["window_start"])
+            self.latest[(w["hashtag"], w["size"], w["window_start"])] = (
+                w["posts"], w["views"], w["authors"], w["new_authors"])
+            self.messages += 1
+        return self.latest
+
+    def wait_for(self, expected: dict, timeout: float, workers=()) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.poll() == expected:
+                break
+            for worker in workers:
+                assert worker.poll() is None, f"worker exited with {worker.returncode}"
+        return self.latest
+
+    def close(self):
+        self.consumer.close()
+
+
+@contextmanager
+def window_reader(bootstrap: str, topic: str):
+    reader = WindowReader(bootstrap, topic)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+class Workers:
+    """``python -m streams worker`` subprocesses, all stopped on exit (also on failure)."""
+
+    def __init__(self, python: str, env: dict, settings, tmp_path, extra_env: dict | None = None):
+        self.python, self.settings, self.tmp_path = python, settings, tmp_path
+        self.env = dict(env, TRENDWATCH_IDLE_FLUSH="2", TRENDWATCH_METRICS_PORT="0",
+                        TRENDWATCH_DATA_DIR=str(tmp_path / "data"),
+                        TRENDWATCH_WINDOW_SIZES=",".join(SIZES_MS), **(extra_env or {}))
+        self.procs: list[subprocess.Popen] = []
+        self.logs: list = []
+
+    def start(self, partitions: int = 1) -> subprocess.Popen:
+        n = len(self.procs)
+        log = open(self.tmp_path / f"worker{n}.log", "wb")
+        proc = subprocess.Popen(
+            [self.python, "-m", "streams", "--log-level", "INFO", "worker", "--broker", self.settings.broker,
+             "--prefix", self.settings.topic_prefix, "--app-id", self.settings.app_id,
+             "--partitions", str(partitions), "--web-port", "0"],
+            env=self.env, cwd=self.tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        self.logs.append(log)
+        return proc
+
+    def tail(self, chars: int = 3000) -> str:
+        return "\n".join((self.tmp_path / f"worker{i}.log").read_text(errors="replace")[-chars:]
+                         for i in range(len(self.procs)))
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in self.logs:
+            log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
