@@ -110,6 +110,8 @@ class Flow:
         """
         mine = {tp.partition for tp in assigned if tp.topic == self.mentions.get_topic_name()}
         self.counts.keep_only(mine)
+        if self.metrics is not None:
+            self.metrics.rebalances.inc()
         for partition in sorted(mine):
             self.counts.get(partition, self._table_items)
 
@@ -125,7 +127,17 @@ class Flow:
         if flushed or (self.pending and time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS):
             await self.checkpoint()
         if self.metrics is not None:
-            self.metrics.tracked_tags.labels(stage="count").set(self.counts.tracked_tags)
+            self._gauges()
+
+    def _gauges(self) -> None:
+        metrics, consumer = self.metrics, self.app.consumer
+        metrics.tracked_tags.labels(stage="count").set(self.counts.tracked_tags)
+        read = getattr(consumer, "_read_offset", {})
+        for tp in consumer.assignment():
+            highwater, position = consumer.highwater(tp), read.get(tp)
+            if highwater is not None and not tp.topic.endswith("-changelog"):
+                lag = highwater - (position + 1 if position is not None else 0)
+                metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(lag, 0))
 
     async def checkpoint(self) -> None:
         """Send changed state, flush the producer, then ack the messages it covers."""

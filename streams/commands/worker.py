@@ -42,17 +42,16 @@ def worker(**flags) -> None:
     mentions = counts[settings.topic("hashtag-mentions")]
     if mentions != settings.partitions:
         settings = dataclasses.replace(settings, partitions=mentions)
-    logging.getLogger(__name__).info("worker starting: %s", settings.describe())
-    run_worker(settings, posts_partitions=counts[settings.topic("posts")])
+    log.info("worker starting: %s", settings.describe())
+    run_worker(settings, posts_partitions=counts[settings.topic("posts")], metrics=_metrics(settings))
 
 
-def run_worker(settings: Settings, posts_partitions: int) -> None:
+def run_worker(settings: Settings, posts_partitions: int, metrics=None) -> None:
     """Start the Faust worker in this process; returns when it stops."""
     import faust
 
     from streams.app import create_app
 
-    metrics = _metrics(settings)
     app = create_app(settings, posts_partitions=posts_partitions, web_port=settings.web_port,
                      metrics=metrics)
     level = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
@@ -61,13 +60,14 @@ def run_worker(settings: Settings, posts_partitions: int) -> None:
 
 
 def _metrics(settings: Settings):
-    """The shared metrics, served on ``settings.metrics_port`` (0: not served)."""
-    try:
-        from streams.metrics import Metrics
-    except ImportError:
-        return None
+    """The shared metrics, served on ``settings.metrics_port`` (0: any free port)."""
+    from streams.metrics import Metrics, serve
+
     metrics = Metrics(top_k=settings.top_k)
-    if settings.metrics_port:
-        from prometheus_client import start_http_server
-        start_http_server(settings.metrics_port, registry=metrics.registry)
+    try:
+        server = serve(metrics, settings.metrics_port)
+    except OSError as exc:
+        raise UsageError(f"cannot serve metrics on port {settings.metrics_port} ({exc.strerror}); "
+                         "pass another TRENDWATCH_METRICS_PORT (0: any free port)") from None
+    log.info("metrics on http://127.0.0.1:%d/metrics", server.port)
     return metrics
