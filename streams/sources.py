@@ -21,6 +21,7 @@ __all__ = ["Context", "PostSource", "background_tags", "split_exactly"]
 
 REPORT_DELAY_MS = 2 * HOUR_MS  # mean delay between a post and each of its view reports
 NEW_ACCOUNT_AGE_MS = (60_000, 6 * HOUR_MS)  # a new account posts this long after sign-up
+_REPORT_RATE = 1 / REPORT_DELAY_MS
 _SIGMA = 1.2  # spread (log-normal sigma) of views per post
 
 _WORDS = {
@@ -134,8 +135,18 @@ class PostSource:
         langs = rng.choices(self.langs[0], cum_weights=self.langs[1], k=n)
         regions = rng.choices(self.regions[0], cum_weights=self.regions[1], k=n)
         views = self.views_for(n, self.emitted)
+        ctx, author_of, rand, phrases = self.ctx, self._author, rng.random, self._phrases
+        batch, seq, post_ids, schedule = ctx.batch, ctx.seq, ctx.post_ids, self._schedule_reports
         for ts, lang, region, tags, seen in zip(times, langs, regions, self.tags_for(n), views):
-            self._post(ts, lang, region, tags, seen)
+            author, created = author_of(ts)
+            post_id = f"p{next(post_ids)}"
+            texts = phrases.get(lang) or phrases.setdefault(lang, _phrases(lang))
+            batch.append((ts, next(seq), {
+                "v": 1, "type": "post", "id": post_id, "ts": ts, "author": author,
+                "text": texts[int(rand() * _PHRASES_PER_LANGUAGE)] + " ".join(["#" + t for t in tags]),
+                "hashtags": tags, "lang": lang, "region": region, "author_created": created}))
+            if seen > 0:
+                schedule(post_id, ts, tags, seen)
         self.emitted += n
 
     def _author(self, ts: int) -> tuple[str, int]:
@@ -147,31 +158,19 @@ class PostSource:
         index = int(self.pool * rng.random() ** 2)
         return f"u{index}", self.ctx.start - (8 + index % 1500) * DAY_MS
 
-    def _text(self, lang: str, tags: list[str]) -> str:
-        phrases = self._phrases.get(lang)
-        if phrases is None:
-            phrases = self._phrases[lang] = _phrases(lang)
-        return phrases[int(self.rng.random() * _PHRASES_PER_LANGUAGE)] + " ".join(["#" + t for t in tags])
-
-    def _post(self, ts: int, lang: str, region: str, tags: list[str], views: int) -> None:
-        ctx = self.ctx
-        author, created = self._author(ts)
-        post_id = f"p{next(ctx.post_ids)}"
-        ctx.batch.append((ts, next(ctx.seq), {
-            "v": 1, "type": "post", "id": post_id, "ts": ts, "author": author,
-            "text": self._text(lang, tags), "hashtags": tags, "lang": lang, "region": region,
-            "author_created": created}))
-        if views > 0:
-            self._schedule_reports(post_id, ts, tags, views)
-
     def _schedule_reports(self, post_id: str, ts: int, tags: list[str], views: int) -> None:
-        rng, ctx, last = self.rng, self.ctx, self.limit - 1
+        rng, ctx, last, push = self.rng, self.ctx, self.limit - 1, heapq.heappush
+        if self.reports == 1:
+            at = min(ts + 1000 + int(rng.expovariate(_REPORT_RATE)), last)
+            push(ctx.pending, (at, next(ctx.seq), {"v": 1, "type": "engagement", "post_id": post_id, "ts": at,
+                                                   "hashtags": tags, "views": views, "likes": views // 25}))
+            return
         remaining, at = views, ts
         for left in range(self.reports - 1, -1, -1):
-            at = min(at + 1000 + int(rng.expovariate(1 / REPORT_DELAY_MS)), last)
+            at = min(at + 1000 + int(rng.expovariate(_REPORT_RATE)), last)
             part = remaining if left == 0 else int(remaining * rng.random())
             remaining -= part
             if part:
-                heapq.heappush(ctx.pending, (at, next(ctx.seq), {
-                    "v": 1, "type": "engagement", "post_id": post_id, "ts": at,
-                    "hashtags": tags, "views": part, "likes": part // 25}))
+                push(ctx.pending, (at, next(ctx.seq), {"v": 1, "type": "engagement", "post_id": post_id,
+                                                       "ts": at, "hashtags": tags, "views": part,
+                                                       "likes": part // 25}))
