@@ -15,7 +15,7 @@ Starts a private single-node broker, then in one run:
 Prints events/s, records/s and MB/s (uncompressed record bytes) and the ratio
 to the baseline, for each codec. Usage::
 
-    python bench/producer.py [--scenario rednote-2025] [--scale 0.3] [--compression gzip,none]
+    python bench/producer.py [--scenario rednote-2025] [--scale 0.15] [--compression gzip,none] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -70,15 +70,24 @@ def report(name: str, run: dict, baseline_mb: float) -> None:
           f"= {mb / baseline_mb:.2f}x ProducerPerformance")
 
 
-def run_codec(broker: LocalBroker, scenario, seed: int, history: Path, codec: str) -> None:
+def best(runs: list[dict]) -> dict:
+    return min(runs, key=lambda run: run["seconds"])
+
+
+def run_codec(broker: LocalBroker, scenario, seed: int, history: Path, codec: str, repeat: int) -> None:
     def settings(prefix):
         return Settings(broker=f"kafka://{broker.bootstrap}", topic_prefix=f"{codec}-{prefix}", partitions=4)
-    sim = timed_send(generate(scenario, seed), settings("sim-"), codec)
-    rep = timed_send(read_events([history]), settings("rep-"), codec)
-    size = round(sim["bytes"] / sim["records"])
-    base = producer_performance(broker.bootstrap, f"{codec}-perf", sim["records"], size, codec)
+    sims, reps, bases = [], [], []
+    for attempt in range(repeat):  # interleaved, best of each: the machine is shared
+        sims.append(timed_send(generate(scenario, seed), settings(f"sim{attempt}-"), codec))
+        reps.append(timed_send(read_events([history]), settings(f"rep{attempt}-"), codec))
+        size = round(sims[0]["bytes"] / sims[0]["records"])
+        bases.append(producer_performance(broker.bootstrap, f"{codec}-perf{attempt}", sims[0]["records"],
+                                          size, codec))
+    sim, rep = best(sims), best(reps)
+    base = max(bases, key=lambda b: b["mb_per_s"])
     print(f"compression {codec}: baseline ProducerPerformance {base['records_per_s']:,.0f} records/s "
-          f"{base['mb_per_s']:.1f} MB/s ({sim['records']:,} records of {size:,} B)")
+          f"{base['mb_per_s']:.1f} MB/s ({sim['records']:,} records of {size:,} B; best of {repeat})")
     report("simulate", sim, base["mb_per_s"])
     report("replay", rep, base["mb_per_s"])
 
@@ -86,9 +95,10 @@ def run_codec(broker: LocalBroker, scenario, seed: int, history: Path, codec: st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="rednote-2025")
-    parser.add_argument("--scale", type=float, default=0.3)
+    parser.add_argument("--scale", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--compression", default="gzip,none")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     scenario = load_scenario(args.scenario).scaled(args.scale)
     with tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp:
@@ -101,7 +111,7 @@ def main() -> None:
         broker = LocalBroker(Path(tmp) / "kafka", port=free_port(), attached=True).start()
         try:
             for codec in args.compression.split(","):
-                run_codec(broker, scenario, args.seed, history, codec)
+                run_codec(broker, scenario, args.seed, history, codec, args.repeat)
         finally:
             broker.stop()
 
