@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -171,10 +172,30 @@ def _build(data: object, stem: str) -> Scenario:
         surges=tuple(_surge(s, f"surges[{i}].") for i, s in enumerate(data.get("surges") or ())),
         decoys=tuple(_decoy(d, f"decoys[{i}].") for i, d in enumerate(data.get("decoys") or ())),
         description=str(data.get("description", "")).strip(), scale=1.0)
+    _check_windows(scenario)
     factor = _number(data, "scale", "", 1.0)
     if factor <= 0:
         raise ValueError("scale must be positive")
     return dataclasses.replace(scenario, scale=factor)
+
+
+def _check_windows(scenario: Scenario) -> None:
+    if scenario.background.tags < 1:
+        raise ValueError("background.tags must be at least 1")
+    timed = [(f"surges[{i}]", s.start, s.end) for i, s in enumerate(scenario.surges)]
+    timed += [(f"decoys[{i}]", d.start, d.start + d.duration) for i, d in enumerate(scenario.decoys)
+              if d.kind == "bot"]
+    for where, start, end in timed:
+        if start < scenario.start or end > scenario.end:
+            raise ValueError(f"{where} runs from {_iso(start)} to {_iso(end)}, outside the scenario "
+                             f"({_iso(scenario.start)} to {_iso(scenario.end)})")
+    for i, surge in enumerate(scenario.surges):
+        if surge.posts < 1:
+            raise ValueError(f"surges[{i}].posts is required (a positive number of posts)")
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _only(data: dict, where: str, allowed: set) -> None:

@@ -57,6 +57,13 @@ def test_custom_scenario_file(tmp_path):
     ("start: 2025-01-01T00:00:00Z\nduration: 1d\nbackground: {languages: {en: x}}\n", "background.languages"),
     ("start: 2025-01-01T00:00:00Z\nduration: soon\n", "duration"),
     ("start: [1\n", "not valid YAML"),
+    ("start: 2025-01-01T00:00:00Z\nduration: 1d\nsurges: [{tag: a, start: 2024-12-31T23:00:00Z, "
+     "duration: 2h, shape: step, posts: 5}]\n", "surges[0] runs from 2024-12-31T23:00:00Z"),
+    ("start: 2025-01-01T00:00:00Z\nduration: 1d\ndecoys: [{kind: bot, tag: b, start: 2025-01-01T23:00:00Z, "
+     "duration: 2h}]\n", "decoys[0] runs from"),
+    ("start: 2025-01-01T00:00:00Z\nduration: 1d\nsurges: [{tag: a, start: 2025-01-01T00:00:00Z, "
+     "duration: 2h, shape: step}]\n", "surges[0].posts is required"),
+    ("start: 2025-01-01T00:00:00Z\nduration: 1d\nbackground: {tags: 0}\n", "background.tags"),
 ])
 def test_bad_scenario_files_name_the_problem(tmp_path, text, fragment):
     path = tmp_path / "bad.yaml"
