@@ -113,8 +113,9 @@ class Tee:
 class Progress:
     """A one-line progress report on a terminal stream, refreshed at most once a second."""
 
-    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic, every: float = 1.0):
-        self.stream, self.clock, self.every = stream, clock, every
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic, every: float = 1.0,
+                 total: int | None = None):
+        self.stream, self.clock, self.every, self.total = stream, clock, every, total
         self.began = self._last = clock()
         self.count, self.position = 0, None
 
@@ -129,7 +130,8 @@ class Progress:
         elapsed = max(self.clock() - self.began, 1e-9)
         where = "-" if self.position is None else \
             datetime.fromtimestamp(self.position / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-        self.stream.write(f"{prefix}{self.count:,} events  {self.count / elapsed:,.0f} events/s  "
+        done = f"/{self.total:,} ({100 * self.count / max(self.total, 1):.0f}%)" if self.total else ""
+        self.stream.write(f"{prefix}{self.count:,}{done} events  {self.count / elapsed:,.0f} events/s  "
                           f"event time {where}{end}")
         self.stream.flush()
 

@@ -134,13 +134,13 @@ def replay(files, broker, topic_prefix, partitions, out, speed, since, until, ta
     if skip is None:
         click.echo("Nothing to resume: that replay already finished.", err=True)
         return
-    if not skip_bad:
-        _refuse_bad_input(files, tag, window)
+    total = None if skip_bad else _refuse_bad_input(files, tag, window) - skip
     log.info("replay files=%s target=%s speed=%s resume_from=%d %s", [str(f) for f in files], target,
              speed, skip, settings.describe())
     sinks = [KafkaSink(settings, max_record_bytes=record_bytes, compression=compression)] if to_kafka else []
     sinks += [FileSink(out, append=skip > 0)] if out is not None else []
-    _run(files, Tee(sinks), state, skip, pace, options, progress)
+    show = progress if progress is not None else sys.stderr.isatty()
+    _run(files, Tee(sinks), state, skip, pace, options, Progress(sys.stderr, total=total) if show else None)
 
 
 def _resume_point(state: ReplayState) -> int | None:
@@ -151,20 +151,21 @@ def _resume_point(state: ReplayState) -> int | None:
     return None if data.get("done") else int(data.get("sent", 0))
 
 
-def _refuse_bad_input(files, tag, window) -> None:
+def _refuse_bad_input(files, tag, window) -> int:
+    """Check every line before sending anything; return the number of events."""
     result = scan(files, tag=tag, **window)
     if result.bad:
         shown = "; ".join(str(b) for b in result.bad_lines[:3])
         raise InputError(f"{result.bad} bad line(s), nothing sent: {shown}"
                          f"{' ...' if result.bad > 3 else ''} (fix them, or pass --skip-bad)")
+    return result.events
 
 
-def _run(files, sink: Tee, state: ReplayState, skip: int, pace, options: dict, show: bool | None) -> None:
+def _run(files, sink: Tee, state: ReplayState, skip: int, pace, options: dict, progress: Progress | None) -> None:
     stats = ReplayStats()
     events = read_events(files, tag=options["tag"], since=options["since"], until=options["until"],
                          skip_bad=options["skip_bad"], reorder=options["reorder"], stats=stats)
     counter = [0]
-    progress = Progress(sys.stderr) if (show if show is not None else sys.stderr.isatty()) else None
     began = time.monotonic()
     with GracefulStop() as stop:
         stream = _checkpointed(itertools.islice(events, skip, None), sink, state, skip, counter)

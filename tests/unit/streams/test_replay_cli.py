@@ -46,7 +46,7 @@ def test_from_to_and_progress(tmp_path):
                                       "--to", str(T0 + 5000), "--progress", "--state", str(tmp_path / "s.json")])
     assert result.exit_code == 0, result.output
     assert ids(out) == ["p2", "p3", "p4"]
-    assert "events/s" in result.output and "event time 2025-01-13 00:00:04" in result.output
+    assert "3/3 (100%) events" in result.output and "event time 2025-01-13 00:00:04" in result.output
 
 
 @pytest.mark.parametrize("args, fragment", [
