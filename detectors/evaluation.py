@@ -113,6 +113,7 @@ def evaluate(alerts: list, labels: dict, tags_seen: int = 0, grace_ms: int = 6 *
         "false_alerts": len(false), "precision": precision, "recall": recall, "f1": f1,
         "precision_after_day_one": precision_later,
         "false_alerts_per_tag_day": round(len(false) / (tags_seen * days), 6) if tags_seen else None,
+        "trend_episodes_after_day_one": len(later),
         "false_trend_episodes_after_day_one": sum(a.window_end > first_day_end for a in false),
         "median_flash_delay_min": statistics.median(flash) if flash else None,
         "max_slow_burn_delay_fraction": max(slow) if slow else None,

@@ -65,6 +65,7 @@ class Pipeline:
         self.count = Count.from_settings(settings, metrics=metrics)
         self.detect = Detect.from_settings(settings, metrics)
         self.tags: set[str] = set()
+        self.first_window = -1
 
     def feed(self, records: list[bytes]) -> tuple[list[Alert], int]:
         """Push a batch of ``posts`` records through; the alerts and the number of rejected events."""
@@ -84,6 +85,8 @@ class Pipeline:
         return self.extract.clock(None)
 
     def _seen(self, windows) -> None:
+        if windows and self.first_window < 0:
+            self.first_window = min(w.window_start for w in windows)
         if len(self.tags) < 5_000_000:
             self.tags.update(w.hashtag for w in windows)
 
@@ -181,6 +184,7 @@ def run(records: Iterable[bytes] | Iterable[list[bytes]], pipeline: Pipeline, *,
             break
     _emit(pipeline.finish(), summary, on_alert)
     summary.last_ts = pipeline.clock()
+    summary.first_ts = pipeline.first_window if pipeline.first_window >= 0 else summary.first_ts
     summary.posts, summary.engagements = (a - b for a, b in zip(_events(pipeline.metrics), (posts0, engagements0)))
     summary.windows = pipeline.detect.windows
     summary.tags_seen = len(pipeline.tags)
