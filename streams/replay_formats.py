@@ -30,6 +30,7 @@ from typing import Iterator
 import orjson
 from detectors.events import InvalidEvent, parse_event, parse_timestamp
 from detectors.hashtags import normalise_hashtag
+from detectors.records import Post
 from streams.errors import InputError
 
 __all__ = ["BadLine", "read_file", "open_binary"]
@@ -64,11 +65,10 @@ def open_binary(path: Path) -> io.BufferedIOBase:
 def _canonical(obj: object) -> dict:
     """Validate like a consumer; return the event with epoch-ms timestamps."""
     event = parse_event(obj)
-    out = dict(obj)
-    out["ts"] = event.ts
-    if out.get("author_created") is not None:
-        out["author_created"] = event.author_created
-    return out
+    obj["ts"] = event.ts  # a valid event is a dict
+    if type(event) is Post and event.author_created is not None:
+        obj["author_created"] = event.author_created
+    return obj
 
 
 def _jsonl(text: io.BufferedIOBase, path: str) -> Iterator[tuple[int, dict | BadLine]]:
