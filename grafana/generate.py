@@ -90,12 +90,13 @@ def trending_panels() -> list[dict]:
                           "This hashtag on the drill-down dashboard", keep=False)
     return [
         row("Trending hashtags"),
-        table("Top hashtags now", "The top-K hashtags by trend score (5 = a surge episode starts). "
-              "Click a row to drill into its windows.",
-              [query("max by (hashtag) (trendwatch_hashtag_trend_score)", instant=True, ref="A"),
-               query("max by (hashtag) (trendwatch_hashtag_posts_per_second)", instant=True, ref="B"),
-               query("max by (hashtag) (trendwatch_hashtag_views_per_second)", instant=True, ref="C")],
-              {"hashtag": "hashtag", "Value #A": "trend score", "Value #B": "posts/s", "Value #C": "views/s"},
+        table("Top hashtags now", "The top-K hashtags by trend score (5 = a surge episode starts); "
+              "kind 'suspicious' = a burst from a handful of accounts. Click a row to drill into its windows.",
+              [query("max by (hashtag, kind) (trendwatch_hashtag_trend_score)", instant=True, ref="A"),
+               query("max by (hashtag, kind) (trendwatch_hashtag_posts_per_second)", instant=True, ref="B"),
+               query("max by (hashtag, kind) (trendwatch_hashtag_views_per_second)", instant=True, ref="C")],
+              {"hashtag": "hashtag", "kind": "kind", "Value #A": "trend score", "Value #B": "posts/s",
+               "Value #C": "views/s"},
               sort_by="Value #A", link=link, width=10),
         timeseries("Trend score, top 10", "Trend score of the ten highest-scoring hashtags.",
                    [query("topk(10, max by (hashtag) (trendwatch_hashtag_trend_score))", "#{{hashtag}}")],

@@ -18,7 +18,8 @@ Examples
 >>> m.registry.get_sample_value("trendwatch_invalid_events_total", {"reason": "bad_json"})
 0.0
 >>> m.top.update("tiktokrefugee", score=7.5, posts_rate=12.0, views_rate=900.0)
->>> m.registry.get_sample_value("trendwatch_hashtag_views_per_second", {"hashtag": "tiktokrefugee"})
+>>> m.registry.get_sample_value("trendwatch_hashtag_views_per_second",
+...                             {"hashtag": "tiktokrefugee", "kind": "trend"})
 900.0
 """
 

@@ -5,9 +5,12 @@ the series count (and Prometheus' memory). ``TopHashtags`` is a custom
 collector that keeps the latest values of at most ``2 * k`` hashtags and, on
 each scrape, exposes only the ``k`` with the highest trend score:
 
-- ``trendwatch_hashtag_trend_score{hashtag}``
-- ``trendwatch_hashtag_posts_per_second{hashtag}``
-- ``trendwatch_hashtag_views_per_second{hashtag}``
+- ``trendwatch_hashtag_trend_score{hashtag,kind}``
+- ``trendwatch_hashtag_posts_per_second{hashtag,kind}``
+- ``trendwatch_hashtag_views_per_second{hashtag,kind}``
+
+``kind`` is ``trend``, or ``suspicious`` for a surge the detector attributes
+to a handful of accounts (alert rules page on trends only).
 
 Examples
 --------
@@ -16,12 +19,12 @@ Examples
 >>> top = TopHashtags(k=2, registry=registry)
 >>> top.update("tiktokrefugee", score=9.5, posts_rate=120.0, views_rate=4e4)
 >>> top.update("goodmorning", score=0.5, posts_rate=3.0, views_rate=90.0)
->>> top.update("rednote", score=4.0, posts_rate=40.0, views_rate=1e4)
->>> [tag for tag, _, _, _ in top.top()]
-['tiktokrefugee', 'rednote']
->>> registry.get_sample_value("trendwatch_hashtag_trend_score", {"hashtag": "rednote"})
+>>> top.update("moonshotcoin", score=4.0, posts_rate=40.0, views_rate=1e4, kind="suspicious")
+>>> [(tag, kind) for tag, kind, _, _, _ in top.top()]
+[('tiktokrefugee', 'trend'), ('moonshotcoin', 'suspicious')]
+>>> registry.get_sample_value("trendwatch_hashtag_trend_score", {"hashtag": "moonshotcoin", "kind": "suspicious"})
 4.0
->>> registry.get_sample_value("trendwatch_hashtag_trend_score", {"hashtag": "goodmorning"}) is None
+>>> registry.get_sample_value("trendwatch_hashtag_trend_score", {"hashtag": "goodmorning", "kind": "trend"}) is None
 True
 """
 
@@ -34,7 +37,9 @@ import threading
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-__all__ = ["TopHashtags"]
+__all__ = ["TopHashtags", "KINDS"]
+
+KINDS = ("trend", "suspicious")
 
 _FAMILIES = (
     ("trendwatch_hashtag_trend_score",
@@ -66,18 +71,25 @@ class TopHashtags(Collector):
             raise ValueError(f"k must be a positive integer, not {k!r}")
         self.k = k
         self._capacity = 2 * k
-        self._values: dict[str, tuple[float, float, float]] = {}
+        self._values: dict[str, tuple[float, str, float, float]] = {}
         self._lock = threading.Lock()
         if registry is not None:
             registry.register(self)
 
     def update(self, hashtag: str, *, score: float, posts_rate: float = 0.0,
-               views_rate: float = 0.0) -> None:
-        """Record the latest trend score and rates (per second) of ``hashtag``."""
+               views_rate: float = 0.0, kind: str | None = None) -> None:
+        """Record the latest trend score and rates (per second) of ``hashtag``.
+
+        ``kind``: ``"suspicious"`` for a burst carried by a handful of accounts,
+        ``"trend"`` or None otherwise.
+        """
         if math.isnan(score):
             raise ValueError(f"score of {hashtag!r} is NaN")
+        kind = kind or "trend"
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS} or None, not {kind!r}")
         with self._lock:
-            self._values[hashtag] = (float(score), float(posts_rate), float(views_rate))
+            self._values[hashtag] = (float(score), kind, float(posts_rate), float(views_rate))
             if len(self._values) > self._capacity:
                 keep = heapq.nlargest(self.k, self._values.items(), key=lambda item: item[1][0])
                 self._values = dict(keep)
@@ -91,18 +103,18 @@ class TopHashtags(Collector):
         """How many hashtags are kept (at most ``2 * k``)."""
         return len(self._values)
 
-    def top(self) -> list[tuple[str, float, float, float]]:
-        """``(hashtag, score, posts_rate, views_rate)`` of the top ``k``, highest score first."""
+    def top(self) -> list[tuple[str, str, float, float, float]]:
+        """``(hashtag, kind, score, posts_rate, views_rate)`` of the top ``k``, highest score first."""
         with self._lock:
             items = heapq.nlargest(self.k, self._values.items(), key=lambda item: (item[1][0], item[0]))
-        return [(tag, *values) for tag, values in items]
+        return [(tag, kind, score, posts, views) for tag, (score, kind, posts, views) in items]
 
     def describe(self):
-        return [GaugeMetricFamily(name, doc, labels=["hashtag"]) for name, doc in _FAMILIES]
+        return [GaugeMetricFamily(name, doc, labels=["hashtag", "kind"]) for name, doc in _FAMILIES]
 
     def collect(self):
         families = self.describe()
-        for tag, *values in self.top():
+        for tag, kind, *values in self.top():
             for family, value in zip(families, values):
-                family.add_metric([tag], value)
+                family.add_metric([tag, kind], value)
         return families

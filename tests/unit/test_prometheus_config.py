@@ -50,7 +50,7 @@ def test_rule_unit_tests_pass():
 def test_rule_unit_tests_can_fail(tmp_path):
     """The rule tests are not vacuous: with the threshold moved, the trend test fails."""
     rules = (PROM / "rules" / "trendwatch.yml").read_text(encoding="utf-8")
-    changed = rules.replace("(trendwatch_hashtag_trend_score) >= 5", "(trendwatch_hashtag_trend_score) >= 10")
+    changed = rules.replace('score{kind="trend"}) >= 5', 'score{kind="trend"}) >= 10')
     assert changed != rules
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "trendwatch.yml").write_text(changed, encoding="utf-8")
@@ -62,7 +62,8 @@ def test_rule_unit_tests_can_fail(tmp_path):
 
 def test_every_alert_is_tested_and_explained():
     tests = (PROM / "tests" / "trendwatch_test.yml").read_text(encoding="utf-8")
-    assert set(ALERTS) == {"TrendSpike", "PipelineStalled", "ConsumerLagGrowing", "DeadLetterRateHigh", "WorkerDown"}
+    assert set(ALERTS) == {"TrendSpike", "SuspiciousBurst", "PipelineStalled", "ConsumerLagGrowing",
+                           "DeadLetterRateHigh", "WorkerDown"}
     for name, rule in ALERTS.items():
         assert f"alertname: {name}" in tests, name
         assert rule["annotations"]["summary"] and rule["annotations"]["description"], name
@@ -82,12 +83,20 @@ def test_rules_use_only_metrics_trendwatch_exposes():
 
 def test_trend_alerts_are_grouped_per_hashtag_and_inhibited_while_stalled():
     config = yaml.safe_load((PROM / "alertmanager.yml").read_text(encoding="utf-8"))
-    (trend_route,) = [r for r in config["route"]["routes"] if 'alertname = "TrendSpike"' in r["matchers"]]
+    (trend_route,) = [r for r in config["route"]["routes"]
+                      if r["matchers"] == ['alertname =~ "TrendSpike|SuspiciousBurst"']]
     assert "hashtag" in trend_route["group_by"]
     (inhibit,) = config["inhibit_rules"]
     assert inhibit["source_matchers"] == ['alertname = "PipelineStalled"']
     assert inhibit["target_matchers"] == [f'category = "{ALERTS["TrendSpike"]["labels"]["category"]}"']
+    assert ALERTS["SuspiciousBurst"]["labels"]["category"] == ALERTS["TrendSpike"]["labels"]["category"]
     assert ALERTS["PipelineStalled"]["labels"]["category"] != ALERTS["TrendSpike"]["labels"]["category"]
+
+
+def test_only_trends_page():
+    assert 'kind="trend"' in ALERTS["TrendSpike"]["expr"] and ALERTS["TrendSpike"]["labels"]["severity"] == "page"
+    assert 'kind="suspicious"' in ALERTS["SuspiciousBurst"]["expr"]
+    assert ALERTS["SuspiciousBurst"]["labels"]["severity"] == "warning"
 
 
 def test_amtool_accepts_the_alertmanager_config():
@@ -97,6 +106,7 @@ def test_amtool_accepts_the_alertmanager_config():
 
 @pytest.mark.parametrize("labels, receiver", [
     (["alertname=TrendSpike", "hashtag=tiktokrefugee", "category=trend"], "webhook"),
+    (["alertname=SuspiciousBurst", "hashtag=moonshotcoin", "category=trend"], "webhook"),
     (["alertname=WorkerDown", "instance=worker-1:9464"], "webhook"),
 ])
 def test_amtool_routes_alerts_to_the_webhook(labels, receiver):

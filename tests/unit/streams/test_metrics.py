@@ -84,9 +84,10 @@ def test_top_k_exposes_only_the_highest_scores(metrics):
     expected = sorted(scores, key=scores.get)[-50:]
     assert sorted(exposed) == sorted(expected)
     get = metrics.registry.get_sample_value
-    assert get("trendwatch_hashtag_posts_per_second", {"hashtag": "tag119"}) == pytest.approx(11.9)
-    assert get("trendwatch_hashtag_views_per_second", {"hashtag": "tag119"}) == pytest.approx(1190.0)
-    assert get("trendwatch_hashtag_trend_score", {"hashtag": "tag69"}) is None
+    labels = {"hashtag": "tag119", "kind": "trend"}
+    assert get("trendwatch_hashtag_posts_per_second", labels) == pytest.approx(11.9)
+    assert get("trendwatch_hashtag_views_per_second", labels) == pytest.approx(1190.0)
+    assert get("trendwatch_hashtag_trend_score", {"hashtag": "tag69", "kind": "trend"}) is None
 
 
 def test_top_k_follows_the_latest_score_of_a_tag():
@@ -100,6 +101,25 @@ def test_top_k_follows_the_latest_score_of_a_tag():
     assert [tag for tag, *_ in top.top()] == ["c", "a"]
 
 
+def test_a_tag_changes_kind_without_leaving_a_stale_series():
+    registry = CollectorRegistry()
+    top = TopHashtags(k=3, registry=registry)
+    top.update("moonshotcoin", score=40.0, kind="suspicious")
+    assert registry.get_sample_value("trendwatch_hashtag_trend_score",
+                                     {"hashtag": "moonshotcoin", "kind": "suspicious"}) == 40.0
+    top.update("moonshotcoin", score=12.0, kind=None)
+    scores = [s for s in _series(registry) if s.name == "trendwatch_hashtag_trend_score"]
+    assert [(s.labels, s.value) for s in scores] == [({"hashtag": "moonshotcoin", "kind": "trend"}, 12.0)]
+
+
+def test_unknown_kind_and_nan_score_are_refused():
+    top = TopHashtags(k=3)
+    with pytest.raises(ValueError, match="kind must be"):
+        top.update("x", score=1.0, kind="bot")
+    with pytest.raises(ValueError, match="NaN"):
+        top.update("x", score=float("nan"))
+
+
 def test_a_flood_of_distinct_tags_stays_within_the_series_budget(metrics):
     baseline = len(_series(metrics.registry))
     rng = random.Random(1)
@@ -109,7 +129,8 @@ def test_a_flood_of_distinct_tags_stays_within_the_series_budget(metrics):
     added = len(_series(metrics.registry)) - baseline
     assert added == 3 * 50
     assert len(metrics.top) <= 2 * 50
-    assert metrics.registry.get_sample_value("trendwatch_hashtag_trend_score", {"hashtag": "tiktokrefugee"}) == 50.0
+    assert metrics.registry.get_sample_value("trendwatch_hashtag_trend_score",
+                                             {"hashtag": "tiktokrefugee", "kind": "trend"}) == 50.0
 
 
 @pytest.mark.parametrize("k", [0, -1, 2.5])
