@@ -1,6 +1,8 @@
 """End to end: real Prometheus and Alertmanager scrape a real `trendwatch run` and a real worker
 on a real broker; a trend alert reaches a webhook; every Grafana query returns data.
 
+A separate test shows the inhibition rule on a real Alertmanager.
+
 Test-only settings keep it short: 1 s scrape and evaluation intervals, `for: 3s` on TrendSpike,
 Alertmanager waits of 1 s, and a 10-hour scenario played at 1440x (about 25 s).
 """
@@ -13,6 +15,7 @@ import os
 import re
 import sys
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -160,3 +163,35 @@ def test_every_grafana_query_returns_data(stack, trend_alert, dashboard):
         elif not _has_data(result):
             empty.append(f"{where}: {expr}")
     assert not empty, "queries without data:\n" + "\n".join(empty)
+
+
+def test_alertmanager_holds_back_trend_alerts_while_the_pipeline_is_stalled(tmp_path):
+    """The inhibition rule of prometheus/alertmanager.yml, on a real Alertmanager of its own."""
+    procs, webhook, port = Processes(tmp_path), WebhookReceiver(), free_port()
+    api = f"http://127.0.0.1:{port}/api/v2/alerts"
+    try:
+        procs.start("alertmanager", alertmanager_args(write_alertmanager_config(tmp_path, webhook.url),
+                                                      tmp_path / "am-data", port))
+        wait_until(lambda: reachable(f"http://127.0.0.1:{port}/-/ready") or not procs.alive("alertmanager"),
+                   30, "alertmanager")
+        alerts = [{"labels": {"alertname": "PipelineStalled", "category": "pipeline", "severity": "page"}},
+                  {"labels": {"alertname": "TrendSpike", "category": "trend", "severity": "page",
+                              "hashtag": "stale"}},
+                  {"labels": {"alertname": "WorkerDown", "category": "pipeline", "severity": "warning",
+                              "instance": "worker-2:9464"}}]
+        request = urllib.request.Request(api, data=json.dumps(alerts).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=10).close()
+
+        def states():
+            found = {a["labels"]["alertname"]: a["status"]["state"] for a in get_json(api)}
+            return found if len(found) == 3 and "unprocessed" not in found.values() else None
+        assert wait_until(states, 30, "alert states") == {
+            "PipelineStalled": "active", "TrendSpike": "suppressed", "WorkerDown": "active"}
+        wait_until(lambda: {a["labels"]["alertname"] for a in webhook.alerts()} >= {"PipelineStalled", "WorkerDown"},
+                   30, "notifications of the pipeline alerts")
+        time.sleep(2)  # more than group_wait: a TrendSpike notification would have arrived by now
+        assert "TrendSpike" not in {a["labels"]["alertname"] for a in webhook.alerts()}
+    finally:
+        procs.stop_all()
+        webhook.stop()
