@@ -66,6 +66,18 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None, top_k: int = 50):
         self.registry = registry = CollectorRegistry() if registry is None else registry
+        self._counters(registry)
+        self._gauges(registry)
+        self.stage_seconds = Histogram("trendwatch_stage_seconds", "Wall-clock seconds per batch, by stage.",
+                                       ["stage"], buckets=STAGE_BUCKETS, registry=registry)
+        self.event_to_alert_seconds = Histogram(
+            "trendwatch_event_to_alert_seconds",
+            "Wall-clock seconds from the event time of a window's newest event to its alert.",
+            buckets=ALERT_BUCKETS, registry=registry)
+        self.top = TopHashtags(top_k, registry=registry)
+        self._start_known_labels()
+
+    def _counters(self, registry: CollectorRegistry) -> None:
         self.events = Counter("trendwatch_events_total", "Valid events read, by type.",
                               ["type"], registry=registry)
         self.invalid = Counter("trendwatch_invalid_events_total",
@@ -78,12 +90,10 @@ class Metrics:
                                       "Hashtag windows closed, by window size.", ["size"], registry=registry)
         self.alerts = Counter("trendwatch_alerts_total", "Alert steps emitted, by kind and state.",
                               ["kind", "state"], registry=registry)
-        self.stage_seconds = Histogram("trendwatch_stage_seconds", "Wall-clock seconds per batch, by stage.",
-                                       ["stage"], buckets=STAGE_BUCKETS, registry=registry)
-        self.event_to_alert_seconds = Histogram(
-            "trendwatch_event_to_alert_seconds",
-            "Wall-clock seconds from the event time of a window's newest event to its alert.",
-            buckets=ALERT_BUCKETS, registry=registry)
+        self.rebalances = Counter("trendwatch_rebalances_total",
+                                  "Consumer group rebalances this process took part in.", registry=registry)
+
+    def _gauges(self, registry: CollectorRegistry) -> None:
         self.consumer_lag = Gauge("trendwatch_consumer_lag",
                                   "Messages not yet consumed, by topic and partition.",
                                   ["topic", "partition"], registry=registry)
@@ -93,13 +103,9 @@ class Metrics:
                                            "Estimated memory held by the detector state.", registry=registry)
         self.watermark = Gauge("trendwatch_watermark_timestamp_seconds",
                                "Event-time watermark (Unix seconds), by stage.", ["stage"], registry=registry)
-        self.rebalances = Counter("trendwatch_rebalances_total",
-                                  "Consumer group rebalances this process took part in.", registry=registry)
         self.build_info = Gauge("trendwatch_build_info", "Always 1; labels say what is running.",
                                 ["version", "python"], registry=registry)
         self.build_info.labels(version=__version__, python=platform.python_version()).set(1)
-        self.top = TopHashtags(top_k, registry=registry)
-        self._start_known_labels()
 
     def _start_known_labels(self) -> None:
         for kind in EVENT_TYPES:
