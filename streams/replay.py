@@ -73,20 +73,24 @@ def _checked(path: Path, tag: str | None, skip_bad: bool, stats: ReplayStats) ->
 
 def _reordered(events: Iterable[dict], capacity: int, stats: ReplayStats) -> Iterator[dict]:
     heap: list = []
-    last = None
+    push, pushpop, last = heapq.heappush, heapq.heappushpop, -1
     for seq, event in enumerate(events):
-        heapq.heappush(heap, (event["ts"], seq, event))
-        if len(heap) > capacity:
-            ts, _, out = heapq.heappop(heap)
-            if last is not None and ts < last:
-                stats.out_of_order += 1
-            last = ts if last is None else max(last, ts)
-            yield out
+        item = (event["ts"], seq, event)
+        if len(heap) < capacity:
+            push(heap, item)
+            continue
+        ts, _, out = pushpop(heap, item)
+        if ts < last:
+            stats.out_of_order += 1
+        else:
+            last = ts
+        yield out
     while heap:
         ts, _, out = heapq.heappop(heap)
-        if last is not None and ts < last:
+        if ts < last:
             stats.out_of_order += 1
-        last = ts if last is None else max(last, ts)
+        else:
+            last = ts
         yield out
 
 
@@ -125,13 +129,13 @@ def read_events(paths: Iterable[str | Path], *, tag: str | None = None, since: i
     stats = stats if stats is not None else ReplayStats()
     streams = [_reordered(_checked(p, tag, skip_bad, stats), reorder, stats) for p in _paths(paths)]
     merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda e: e["ts"])
+    if since is None and until is None:
+        yield from merged
+        return
+    low, high = -1 if since is None else since, float("inf") if until is None else until
     for event in merged:
-        ts = event["ts"]
-        if since is not None and ts < since:
-            continue
-        if until is not None and ts >= until:
-            continue
-        yield event
+        if low <= event["ts"] < high:
+            yield event
 
 
 def scan(paths: Iterable[str | Path], *, tag: str | None = None, since: int | None = None,

@@ -10,11 +10,13 @@ timestamps; anything wrong comes out as a ``BadLine`` saying why.
   ``created_at``), ``author`` and ``text``; optional ``hashtags`` (separated by
   spaces, commas, semicolons or ``|``), ``lang``, ``region``,
   ``author_created``.
-- Count series: a two-column CSV ``timestamp,value`` (or ``time,value``) of
-  one tag, as metrics systems export it. ``value`` is the number of posts in
+- Count series: a two-column CSV ``timestamp,value`` (first column ``time``,
+  ``timestamp`` or ``ts``; the second may have any name, as in Grafana's
+  ``Time,<series>`` export) of one tag. ``value`` is the number of posts in
   the interval up to the next row; the posts are spread evenly over it, each
   by its own author. The tag is ``--tag`` or the file name's stem. Timestamps
-  below 10^11 are epoch seconds, larger ones epoch ms, or RFC 3339.
+  below 10^11 are epoch seconds, larger ones epoch ms, or ISO 8601 / RFC 3339
+  (without an offset: UTC).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = ["BadLine", "read_file", "open_binary"]
 
 _TAG_SPLIT = re.compile(r"[\s,;|]+")
 _TS_COLUMNS = ("ts", "timestamp", "created_at", "time")
+_HAS_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,8 @@ def _number_or_text(text: str) -> int | float | str:
 def _series_time(text: str) -> int:
     value = _number_or_text(text.strip())
     if isinstance(value, str):
+        if value[-1:].isdigit() and not _HAS_OFFSET.search(value):
+            value += "+00:00"  # metrics exports often omit the offset: UTC
         return parse_timestamp(value, "timestamp")
     return parse_timestamp(round(value * 1000 if value < 1e11 else value), "timestamp")
 
@@ -163,7 +168,7 @@ def read_file(path: str | Path, tag: str | None = None) -> Iterator[tuple[int, d
         try:
             rows = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
             header = [h.strip().lower() for h in next(rows, [])]
-            if header in (["timestamp", "value"], ["time", "value"]):
+            if len(header) == 2 and header[0] in _TS_COLUMNS and header[1] not in ("id", "author", "text"):
                 series_tag = normalise_hashtag(tag or Path(name).stem)
                 if series_tag is None:
                     raise InputError(f"{path}: no valid hashtag for the count series; pass --tag")

@@ -87,6 +87,14 @@ def test_count_series_become_evenly_spread_posts(tmp_path, stamp, factor):
     assert [e["hashtags"] for e in read_events([path], tag="#Other")][0] == ["other"]
 
 
+def test_grafana_style_series_export(tmp_path):
+    path = tmp_path / "rednote.csv"
+    path.write_text("Time,rednote posts\n2025-01-13 00:00:00,2\n2025-01-13 00:01:00,1\n")
+    events = list(read_events([path]))
+    assert [e["ts"] for e in events] == [T0 + 15_000, T0 + 45_000, T0 + 90_000]
+    assert {tuple(e["hashtags"]) for e in events} == {("rednote",)}
+
+
 @pytest.mark.parametrize("name, content, where", [
     ("a.jsonl", '{"v":1,"type":"post"}\n', "a.jsonl:1: missing_field"),
     ("b.jsonl", json.dumps(post(1, T0)) + "\n\n{oops\n", "b.jsonl:3: bad_json"),
