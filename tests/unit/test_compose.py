@@ -50,6 +50,14 @@ def test_compose_file_satisfies_the_compose_spec_schema():
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors)
 
 
+def test_the_schema_catches_a_broken_service():
+    schema = json.loads((ROOT / "tests" / "schemas" / "compose-spec.schema.json").read_text(encoding="utf-8"))
+    broken = yaml.safe_load(COMPOSE_TEXT)
+    broken["services"]["grafana"]["depends_on"]["prometheus"]["condition"] = "service_ready"
+    broken["services"]["kafka"]["healtcheck"] = broken["services"]["kafka"].pop("healthcheck")
+    assert len(list(jsonschema.Draft7Validator(schema).iter_errors(broken))) >= 2
+
+
 def test_the_stack_has_every_part():
     assert {"kafka", "topics", "simulator", "worker-1", "worker-2", "prometheus", "alertmanager",
             "grafana"} <= set(SERVICES)
