@@ -86,7 +86,7 @@ def kafka_panels() -> list[dict]:
 def trending_panels() -> list[dict]:
     """Row 3: what is trending?"""
     link = dashboard_link("Drill into #${__data.fields.hashtag}",
-                          f"/d/{HASHTAG_UID}/trendwatch-hashtag?var-hashtag=${{__data.fields.hashtag}}&${{__url_time_range}}",
+                          f"/d/{HASHTAG_UID}/trendwatch-hashtag?var-hashtag=${{__data.fields.hashtag:percentencode}}&${{__url_time_range}}",
                           "This hashtag on the drill-down dashboard", keep=False)
     return [
         row("Trending hashtags"),
