@@ -85,9 +85,10 @@ def kafka_panels() -> list[dict]:
 
 def trending_panels() -> list[dict]:
     """Row 3: what is trending?"""
-    link = dashboard_link("Drill into #${__data.fields.hashtag}",
-                          f"/d/{HASHTAG_UID}/trendwatch-hashtag?var-hashtag=${{__data.fields.hashtag:percentencode}}&${{__url_time_range}}",
-                          "This hashtag on the drill-down dashboard", keep=False)
+    url = (f"/d/{HASHTAG_UID}/trendwatch-hashtag"
+           "?var-hashtag=${__data.fields.hashtag:percentencode}&${__url_time_range}")
+    link = dashboard_link("Drill into #${__data.fields.hashtag}", url, "This hashtag on the drill-down dashboard",
+                          keep=False)
     return [
         row("Trending hashtags"),
         table("Top hashtags now", "The top-K hashtags by trend score (5 = a surge episode starts); "

@@ -81,7 +81,8 @@ def test_app_services_use_the_locally_built_image_of_this_version():
 
 def test_prometheus_scrapes_services_and_ports_that_exist():
     targets = [t for job in PROMETHEUS["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]]
-    targets += [t for am in PROMETHEUS["alerting"]["alertmanagers"] for sc in am["static_configs"] for t in sc["targets"]]
+    targets += [t for am in PROMETHEUS["alerting"]["alertmanagers"]
+                for sc in am["static_configs"] for t in sc["targets"]]
     assert "worker-1:9464" in targets and "worker-2:9464" in targets
     for target in targets:
         host, port = _host_port(target)
