@@ -76,6 +76,10 @@ class Settings:
             raise UsageError(f"--broker: {self.broker!r} is not host:port (e.g. kafka://localhost:9092)")
         if self.partitions < 1:
             raise UsageError("--partitions must be at least 1")
+        if self.top_k < 1:
+            raise UsageError(f"--top-k must be at least 1, not {self.top_k}")
+        if self.idle_flush <= 0:
+            raise UsageError(f"--idle-flush must be a positive number of seconds, not {self.idle_flush}")
         if self.late_policy not in ("apply", "drop"):
             raise UsageError(f"--late-policy must be 'apply' or 'drop', not {self.late_policy!r}")
         if self.store not in ("memory", "rocksdb"):

@@ -29,6 +29,8 @@ def test_settings_are_frozen():
     ({"store": "redis"}, "--store"),
     ({"window_sizes": "5m,5 minutes"}, "--windows"),
     ({"allowed_lateness": "-1s"}, "--allowed-lateness"),
+    ({"top_k": "0"}, "--top-k"),
+    ({"idle_flush": "0"}, "--idle-flush"),
 ])
 def test_bad_values_name_the_flag(flags, word):
     with pytest.raises(UsageError, match=word) as info:
