@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -117,11 +118,15 @@ def _checkpointed(events, sink, state: ReplayState, skip: int, counter: list):
 @click.option("--compression", type=click.Choice(["gzip", "none", "lz4", "zstd", "snappy"]), default="gzip",
               show_default=True, help="Kafka batch compression.")
 @click.option("--progress/--no-progress", default=None, help="Progress line on stderr [default: if a terminal].")
+@click.option("--check", is_flag=True, help="Only check the input: count events and report bad lines; send nothing.")
 def replay(files, broker, topic_prefix, partitions, out, speed, since, until, tag, skip_bad, resume,
-           state_path, reorder, record_bytes, compression, progress) -> None:
+           state_path, reorder, record_bytes, compression, progress, check) -> None:
     """Replay historical posts (JSONL/CSV, .gz) or count series in event-time order."""
     pace = parse_speed(speed)
     window = {"since": _time_option(since, "--from"), "until": _time_option(until, "--to")}
+    if check:
+        _check_only(files, tag, window)
+        return
     settings = Settings.build({"broker": broker, "topic_prefix": topic_prefix, "partitions": partitions})
     to_kafka = out is None or broker is not None
     target = f"{settings.broker}/{settings.topic('posts')}" if to_kafka else ""
@@ -149,6 +154,21 @@ def _resume_point(state: ReplayState) -> int | None:
         click.echo(f"No interrupted replay recorded in {state.path}; starting from the beginning.", err=True)
         return 0
     return None if data.get("done") else int(data.get("sent", 0))
+
+
+def _check_only(files, tag, window) -> None:
+    result = scan(files, tag=tag, **window)
+    for bad in result.bad_lines:
+        click.echo(str(bad))
+    span = "" if result.first_ts is None else \
+        f" from {_iso(result.first_ts)} to {_iso(result.last_ts)}"
+    click.echo(f"{result.events} events{span}; {result.bad} bad line(s)")
+    if result.bad:
+        raise InputError(f"{result.bad} bad line(s) (first ones listed above)")
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
 def _refuse_bad_input(files, tag, window) -> int:

@@ -39,6 +39,17 @@ def test_bad_input_sends_nothing_unless_skipped(tmp_path, capsys):
     assert "1 bad line(s) skipped" in capsys.readouterr().out
 
 
+def test_check_only_reports_and_sends_nothing(tmp_path, capsys):
+    source = write_events(tmp_path / "in.jsonl", 5, bad_at=3)
+    assert main(["replay", str(source), "--check", "--out", str(tmp_path / "o.jsonl")]) == 1
+    out = capsys.readouterr()
+    assert "in.jsonl:4: bad_json" in out.out and "4 events from 2025-01-13T00:00:00.000Z to 2025-01-13T00:00:04.000Z" \
+        in out.out and "1 bad line(s)" in out.err
+    assert not (tmp_path / "o.jsonl").exists()
+    good = write_events(tmp_path / "good.jsonl", 2)
+    assert main(["replay", str(good), "--check"]) == 0
+
+
 def test_from_to_and_progress(tmp_path):
     source = write_events(tmp_path / "in.jsonl", 10)
     out = tmp_path / "out.jsonl"
