@@ -136,3 +136,22 @@ def test_interrupted_and_resumed_replay_delivers_each_event_once(kafka_broker, u
     assert done.stdout.startswith(f"{600 - stopped_at} events")
     by_partition, partitions = consume(kafka_broker.bootstrap, f"{unique}posts")
     check_exactly_once_in_key_order(by_partition, partitions, expected)
+
+
+def test_replay_of_csv_posts_and_count_series_arrives_once(kafka_broker, unique, tmp_path):
+    import gzip
+
+    from streams.replay import read_events
+    posts = tmp_path / "posts.csv.gz"
+    rows = ["id,ts,author,text,hashtags"] + [f"c{i},{T0 + i * 500},user{i % 5},hello #RedNote,fyp;rednote"
+                                             for i in range(200)]
+    posts.write_bytes(gzip.compress(("\n".join(rows) + "\n").encode()))
+    series = tmp_path / "tiktokrefugee.csv"
+    series.write_text("timestamp,value\n" + "".join(f"{T0 // 1000 + 60 * m},{m % 7}\n" for m in range(30)))
+    expected = list(read_events([posts, series]))
+    assert len(expected) == 200 + sum(m % 7 for m in range(30))
+    code = main(["replay", str(posts), str(series), "--broker", f"kafka://{kafka_broker.bootstrap}",
+                 "--prefix", unique, "--partitions", "2", "--state", str(tmp_path / "state.json")])
+    assert code == 0
+    by_partition, partitions = consume(kafka_broker.bootstrap, f"{unique}posts")
+    check_exactly_once_in_key_order(by_partition, partitions, expected)
