@@ -27,7 +27,7 @@ from typing import Iterator
 from streams.labels import labels
 from streams.profiles import cumulative, daily_rate, periodic_rate
 from streams.scenario import Scenario, load_scenario
-from streams.sources import Context, PostSource, background_tags, split_exactly
+from streams.sources import Audience, Context, PostSource, background_tags, split_exactly
 
 __all__ = ["generate", "labels", "load_scenario", "STEP_MS"]
 
@@ -37,8 +37,9 @@ STEP_MS = 60_000
 class _Background(PostSource):
     def __init__(self, ctx: Context, scenario: Scenario):
         bg = scenario.background
-        super().__init__(ctx, "background", bg.languages, bg.regions, bg.views_per_post, bg.reports,
-                         scenario.end, pool=bg.authors, new_share=bg.new_author_share)
+        audience = Audience(bg.languages, bg.regions, bg.authors, bg.new_author_share)
+        super().__init__(ctx, "background", audience, bg.views_per_post, bg.reports,
+                         (scenario.start, scenario.end))
         self.bg, self.tags, self.cum_weights = bg, *background_tags(scenario)
         self.whole = int(bg.tags_per_post)
         self.fraction = bg.tags_per_post - self.whole
@@ -60,9 +61,9 @@ class _Surge(PostSource):
     def __init__(self, ctx: Context, scenario: Scenario, index: int):
         s = self.surge = scenario.surges[index]
         bg = scenario.background
-        super().__init__(ctx, f"surge{index}", s.languages or bg.languages, s.regions or bg.regions,
-                         0.0, s.reports, s.end, pool=min(s.authors, bg.authors), new_share=s.new_author_share,
-                         first=s.start)
+        audience = Audience(s.languages or bg.languages, s.regions or bg.regions,
+                            min(s.authors, bg.authors), s.new_author_share)
+        super().__init__(ctx, f"surge{index}", audience, 0.0, s.reports, (s.start, s.end))
         self.extra_tags, self.extra_cw = background_tags(scenario)
 
     def count_until(self, t: int) -> int:
@@ -91,11 +92,11 @@ class _Decoy(PostSource):
         d = self.decoy = scenario.decoys[index]
         bg = scenario.background
         end = scenario.end if d.kind != "bot" else min(scenario.end, d.start + d.duration)
-        bots = [f"bot-{d.tag}-{i}" for i in range(max(1, d.accounts))] if d.kind == "bot" else None
-        super().__init__(ctx, f"decoy{index}", d.languages or bg.languages, d.regions or bg.regions,
-                         d.views_per_post, 1, end, pool=bg.authors, bots=bots,
-                         bots_created=(d.start or scenario.start) - 2 * 86_400_000,
-                         first=d.start or scenario.start)
+        bots = tuple(f"bot-{d.tag}-{i}" for i in range(max(1, d.accounts))) if d.kind == "bot" else ()
+        first = d.start if d.kind == "bot" else scenario.start
+        audience = Audience(d.languages or bg.languages, d.regions or bg.regions, bg.authors,
+                            bots=bots, bots_created=first - 2 * 86_400_000)
+        super().__init__(ctx, f"decoy{index}", audience, d.views_per_post, 1, (first, end))
 
     def expected(self, a: int, b: int) -> float:
         d, mid = self.decoy, (a + b) / 2

@@ -13,11 +13,12 @@ import heapq
 import itertools
 import math
 import random
+from dataclasses import dataclass
 
 from streams.profiles import DAY_MS, HOUR_MS
 from streams.scenario import Scenario
 
-__all__ = ["Context", "PostSource", "background_tags", "split_exactly"]
+__all__ = ["Audience", "Context", "PostSource", "background_tags", "split_exactly"]
 
 REPORT_DELAY_MS = 2 * HOUR_MS  # mean delay between a post and each of its view reports
 NEW_ACCOUNT_AGE_MS = (60_000, 6 * HOUR_MS)  # a new account posts this long after sign-up
@@ -91,18 +92,35 @@ def _cum(mix: dict) -> tuple[list[str], list[float]]:
     return list(mix), list(itertools.accumulate(mix.values()))
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who writes a source's posts: languages and regions (weights), and which accounts.
+
+    Posts come from ``bots`` (created at ``bots_created``) if given; otherwise
+    a share ``new_share`` from brand-new accounts and the rest from the first
+    ``pool`` existing accounts, a few of which post a lot.
+    """
+
+    languages: dict
+    regions: dict
+    pool: int = 1
+    new_share: float = 0.0
+    bots: tuple = ()
+    bots_created: int = 0
+
+
 class PostSource:
     """Posts with a given tag mix, audience and views; subclasses say how many and which tags."""
 
-    def __init__(self, ctx: Context, key: str, languages: dict, regions: dict, views_per_post: float,
-                 reports: int, limit: int, pool: int, new_share: float = 0.0,
-                 bots: list[str] | None = None, bots_created: int | None = None, first: int = 0):
+    def __init__(self, ctx: Context, key: str, audience: Audience, views_per_post: float, reports: int,
+                 window: tuple[int, int]):
         self.ctx, self.rng = ctx, random.Random(f"{ctx.seed}/{key}")
-        self.langs, self.regions = _cum(languages), _cum(regions)
+        self.langs, self.regions = _cum(audience.languages), _cum(audience.regions)
         self.mu = math.log(max(views_per_post, 1e-9)) - _SIGMA ** 2 / 2
         self.views_per_post = views_per_post
-        self.reports, self.limit, self.pool, self.new_share = max(1, reports), limit, max(1, pool), new_share
-        self.bots, self.bots_created, self.first = bots, bots_created, first
+        self.reports, (self.first, self.limit) = max(1, reports), window
+        self.pool, self.new_share = max(1, audience.pool), audience.new_share
+        self.bots, self.bots_created = list(audience.bots), audience.bots_created
         self.emitted, self._expected = 0, 0.0
         self._phrases: dict[str, list[str]] = {}
 
