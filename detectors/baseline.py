@@ -63,7 +63,7 @@ class TagState:
     ``born`` is when the state started with no history (at the start of the
     stream): until the memory of a time scale has passed, its mean is the
     plain running mean since then; -1 means the state started from a known
-    baseline (the long-tail sketch).
+    baseline (the long-tail sketch). ``since`` is when the state started.
 
     Parameters
     ----------
@@ -84,13 +84,14 @@ class TagState:
     (0.3, 0.3, 0.0)
     """
 
-    __slots__ = ("fast", "slow", "fast_end", "slow_end", "fast_last", "slow_last", "born",
+    __slots__ = ("fast", "slow", "fast_end", "slow_end", "fast_last", "slow_last", "born", "since",
                  "_profile", "_seen", "_hour", "_hour_sum")
 
     def __init__(self, share: float = 0.0, end: int = 0, born: int = -1):
         self.fast = self.slow = float(share)
         self.fast_end = self.slow_end = int(end)
         self.born = born
+        self.since = int(end)
         self.fast_last = self.slow_last = 0
         self._profile = array("f", bytes(96))
         self._seen = bytearray(24)

@@ -67,6 +67,9 @@ class Verdict(NamedTuple):
     growth: float
 
 
+_ESTABLISHED = 4.0  # expected above this many noise floors: the tag has a level of its own
+
+
 def _z(observed: float, expected: float) -> float:
     return 2.0 * (math.sqrt(observed) - math.sqrt(expected))
 
@@ -93,6 +96,12 @@ class SurgeScorer(river_base.AnomalyDetector):
         they see and nothing is hot.
     profile_beta
         Smallest weight of a new day in the hour-of-day profile.
+    history_ms
+        A tag that already had a level of its own when the stream started
+        (expected above 4 noise floors) needs this much history before it can
+        be a ``trend``: until its hour-of-day profile has seen a whole day, a
+        daily peak looks like a surge. Tags that arrive later, out of the long
+        tail, can trend at once.
 
     Examples
     --------
@@ -112,20 +121,21 @@ class SurgeScorer(river_base.AnomalyDetector):
     def __init__(self, fast_ms: int = 300_000, slow_ms: int = HOUR_MS, fast_half_life_ms: int = 2 * HOUR_MS,
                  slow_half_life_ms: int = 24 * HOUR_MS, floor_per_hour: float = 3.0,
                  thresholds: Thresholds = Thresholds(), max_tags: int = 50_000, admit_posts: int = 3,
-                 warmup_ms: int = 3 * HOUR_MS, profile_beta: float = 0.25):
+                 warmup_ms: int = 3 * HOUR_MS, profile_beta: float = 0.25, history_ms: int = 24 * HOUR_MS):
         for name in ("fast_ms", "slow_ms", "fast_half_life_ms", "slow_half_life_ms"):
             if not isinstance(locals()[name], int) or locals()[name] <= 0:
                 raise ValueError(f"{name} must be a positive number of milliseconds, not {locals()[name]!r}")
         if floor_per_hour <= 0:
             raise ValueError(f"floor_per_hour must be positive, not {floor_per_hour!r}")
-        if max_tags < 1 or admit_posts < 1 or warmup_ms < 0 or not 0 < profile_beta <= 1:
-            raise ValueError("max_tags and admit_posts must be >= 1, warmup_ms >= 0, profile_beta in (0, 1]")
+        if max_tags < 1 or admit_posts < 1 or warmup_ms < 0 or history_ms < 0 or not 0 < profile_beta <= 1:
+            raise ValueError("max_tags and admit_posts must be >= 1, warmup_ms and history_ms >= 0, "
+                             "profile_beta in (0, 1]")
         self.fast_ms, self.slow_ms = fast_ms, slow_ms
         self.fast_half_life_ms, self.slow_half_life_ms = fast_half_life_ms, slow_half_life_ms
         self.floor_per_hour = floor_per_hour
         self.thresholds = thresholds
         self.max_tags, self.admit_posts = max_tags, admit_posts
-        self.warmup_ms, self.profile_beta = warmup_ms, profile_beta
+        self.warmup_ms, self.profile_beta, self.history_ms = warmup_ms, profile_beta, history_ms
         self._alpha = (ew_alpha(fast_ms, fast_half_life_ms), ew_alpha(slow_ms, slow_half_life_ms))
         self._per_hour = max(1, HOUR_MS // fast_ms)
         self._floor = (floor_per_hour * fast_ms / HOUR_MS, floor_per_hour * slow_ms / HOUR_MS)
@@ -195,8 +205,10 @@ class SurgeScorer(river_base.AnomalyDetector):
         if raw < th.z_off:
             return None
         kind = None
+        established = expected >= _ESTABLISHED * self._floor[slow]
+        young = established and state.born >= 0 and w.window_end - state.since < self.history_ms
         if score >= th.z_on and observed >= th.min_posts and observed >= th.min_ratio * floor \
-                and w.authors >= th.min_authors:
+                and w.authors >= th.min_authors and not young:
             kind = "trend"
         elif raw >= th.z_on and w.posts >= th.min_posts and w.posts >= th.min_ratio * floor and (
                 w.authors < th.min_authors or w.posts >= th.bot_posts_per_author * w.authors):

@@ -128,16 +128,17 @@ class _Printer:
                                              "file; keep serving metrics) until Ctrl-C.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve Prometheus metrics on this local port, 0 = any free one [default 9464].")
-@click.option("--broker", default=None, metavar="URL", help="Run the Kafka path against this broker instead.")
+@click.option("--broker", default=None, metavar="URL",
+              help="Not for this command: the Kafka path is `trendwatch worker` (says how).")
 @click.option("--all-steps", is_flag=True, help="Print every ongoing alert step, not one per 6 h per episode.")
 def run(name, seed, scale, inputs, tag, speed, follow, metrics_port, broker, all_steps) -> None:
     """Detect hashtag surges end to end: simulate (or replay) -> extract -> count -> detect -> alerts."""
     settings = Settings.build({"metrics_port": metrics_port})
     if broker is not None:
         Settings.build({"broker": broker})
-        raise UsageError("--broker: the Kafka path is `trendwatch worker --broker URL` fed by "
-                         "`trendwatch simulate --broker URL`; `trendwatch run` itself has no Kafka detect "
-                         "stage yet. Run without --broker for the in-process pipeline.")
+        raise UsageError("--broker: `trendwatch run` runs the pipeline in process only; for Kafka start "
+                         "`trendwatch worker --broker URL` and feed it with `trendwatch simulate --broker URL`, "
+                         "or drop --broker")
     pace = parse_speed(speed)
     scenario = None if inputs else load_scenario(name)
     if scenario is not None and scale != 1.0:

@@ -138,3 +138,11 @@ def test_state_stays_bounded_with_a_million_style_long_tail():
         model.update(batch)
     assert model.tracked_tags <= 500
     assert model.state_bytes < 500 * model.scorer.bytes_per_tag + 2_000_000
+
+
+def test_a_tag_with_a_level_from_the_start_trends_only_after_a_day_of_history():
+    early, late = START + 10 * HOUR, START + DAY + 10 * HOUR
+    for onset, expected in ((early, 0), (late, 1)):
+        rates = background()
+        rates["fyp"] = lambda t, o=onset: 40.0 if o <= t < o + 2 * HOUR else 4.0
+        assert len(starts(alerts_of(series(2, rates, seed=9)), "fyp", "trend")) == expected
