@@ -171,7 +171,7 @@ class DistinctCounter:
 
     def to_state(self) -> dict:
         if self._hll is None:
-            return {"t": self.threshold, "items": sorted(self._items)}
+            return {"t": self.threshold, "items": list(self._items)}
         return {"t": self.threshold, "hll": self._hll.to_state()}
 
     @classmethod

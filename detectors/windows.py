@@ -120,53 +120,47 @@ class WindowAggregator:
 
     def update(self, mention: Mention) -> list[Window]:
         """Count ``mention``; returns corrected windows if it was late and applied."""
-        wm, base = self._watermark, self.sizes[0]
-        late = wm is not None and mention.bucket - mention.bucket % base + base <= wm
-        weight = mention.posts or 1
+        tag, bucket, wm = mention.hashtag, mention.bucket, self._watermark
+        late = wm is not None and bucket - bucket % self.sizes[0] + self.sizes[0] <= wm
         if late and self.late_policy == "drop":
-            self.late_dropped += weight
+            self.late_dropped += mention.posts or 1
             return []
-        if mention.hashtag not in self._cells and len(self._cells) >= self.max_tags:
+        cells = self._cells.get(tag)
+        if cells is None and len(self._cells) >= self.max_tags:
             self._sketch(mention)
             return []
-        cells = list(self._cells_for(mention))
-        out = [self._window(mention.hashtag, key, cell) for key, cell in cells if self._add(cell, mention)]
-        if late:
-            if cells:
-                self.late_applied += weight
-            else:
-                self.late_dropped += weight
-        return out
-
-    def _cells_for(self, mention: Mention):
-        """(key, cell) of every window of ``mention`` that can still take it."""
-        tag, wm = mention.hashtag, self._watermark
-        cells = self._cells.get(tag)
+        posts, views, new, authors = mention.posts, mention.views, mention.new_authors, mention.authors
+        out, applied = [], False
         for size in self.sizes:
-            key = (size, mention.bucket - mention.bucket % size)
-            cell = cells.get(key) if cells else None
+            key = (size, bucket - bucket % size)
+            cell = cells.get(key) if cells is not None else None
             if cell is None:
                 closed = wm is not None and key[0] + key[1] <= wm
                 if closed and key[0] + key[1] + self.retention <= wm:
                     continue
                 cell = self._new_cell(tag, key, closed)
                 cells = self._cells[tag]
-            yield key, cell
+            cell[0] += posts
+            cell[1] += views
+            cell[2] += new
+            if authors:
+                cell[3].update(authors)
+            if cell[4]:
+                out.append(self._window(tag, key, cell))
+            applied = True
+        self._dirty.add(tag)
+        if late:
+            if applied:
+                self.late_applied += posts or 1
+            else:
+                self.late_dropped += posts or 1
+        return out
 
     def _new_cell(self, tag: str, key: tuple[int, int], closed: bool) -> list:
         cell = [0, 0, 0, DistinctCounter(self.exact_authors), closed]
         self._cells.setdefault(tag, {})[key] = cell
         (self._retained if closed else self._open).setdefault(key, set()).add(tag)
         return cell
-
-    def _add(self, cell: list, mention: Mention) -> bool:
-        """Add the mention to a cell; True if the cell was already closed (a correction)."""
-        cell[_POSTS] += mention.posts
-        cell[_VIEWS] += mention.views
-        cell[_NEW] += mention.new_authors
-        cell[_AUTHORS].update(mention.authors)
-        self._dirty.add(mention.hashtag)
-        return cell[_CLOSED]
 
     def _sketch(self, mention: Mention) -> None:
         tag, wm = mention.hashtag, self._watermark

@@ -7,13 +7,13 @@ Used by ``detectors.windows`` for checkpoints: a cell is
 Examples
 --------
 >>> from detectors.sketches import DistinctCounter
->>> authors = DistinctCounter(); authors.update(["a", "b"])
+>>> authors = DistinctCounter(); authors.update(["a"])
 >>> item = cell_state((60_000, 0), [3, 10, 1, authors, False])
 >>> item
-[60000, 0, 0, 3, 10, 1, {'t': 1000, 'items': ['a', 'b']}]
+[60000, 0, 0, 3, 10, 1, {'t': 1000, 'items': ['a']}]
 >>> key, cell = cell_from_state(item)
 >>> key, cell[:3], cell[3].count, cell[4]
-((60000, 0), [3, 10, 1], 2, False)
+((60000, 0), [3, 10, 1], 1, False)
 >>> format_size(300_000), format_size(86_400_000), format_size(1_500)
 ('5m', '1d', '1500ms')
 """

@@ -26,18 +26,17 @@ Examples
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Callable, Iterable
+
+import orjson
 
 from streams.stages import Count
 
 __all__ = ["PartitionCounts"]
 
 log = logging.getLogger(__name__)
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class PartitionCounts:
@@ -63,7 +62,7 @@ class PartitionCounts:
         items = {}
         for key, value in table_items:
             if key.startswith(prefix) and value is not None:
-                items[key[len(prefix):].decode("utf-8")] = json.loads(value)
+                items[key[len(prefix):].decode("utf-8")] = orjson.loads(value)
         count = self.make_count()
         count.restore(items)
         log.info("partition %d: restored %d checkpointed units, applied offsets %s",
@@ -100,6 +99,6 @@ class PartitionCounts:
                 continue
             for unit, value in count.checkpoint().items():
                 key = f"{partition}/{unit}".encode("utf-8")
-                records.append((partition, key, None if value is None else _dumps(value).encode("utf-8")))
+                records.append((partition, key, None if value is None else orjson.dumps(value)))
         self._changed.clear()
         return records

@@ -12,9 +12,10 @@ their offsets. Open windows of a mentions partition idle for
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
+
+import orjson
 
 from detectors.records import Mention
 from streams.checkpoint import PartitionCounts
@@ -24,13 +25,11 @@ __all__ = ["Flow", "CHECKPOINT_SECONDS", "CLOCK_EVERY_MS"]
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_SECONDS = 2.0
+CHECKPOINT_SECONDS = 5.0
 """Seconds between checkpoints of the count state (and acknowledgements of input)."""
 CLOCK_EVERY_MS = 1_000
 """A partition without mentions from a record still gets an (empty) message if the
 source's clock moved this much, so that its watermark follows."""
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class Flow:
@@ -38,8 +37,8 @@ class Flow:
 
     def __init__(self, app, settings, table, topics: dict, posts_partitions: int, metrics=None):
         self.app, self.settings, self.table, self.metrics = app, settings, table, metrics
-        self.posts, self.mentions = topics["posts"], topics["hashtag-mentions"]
-        self.windows, self.dlq = topics["hashtag-windows"], topics["posts-dlq"]
+        self.mentions = topics["hashtag-mentions"]
+        self._names = {name: topic.get_topic_name() for name, topic in topics.items()}
         self.extract = Extract.from_settings(settings, metrics)
         sources = tuple(range(posts_partitions))
         self.counts = PartitionCounts(lambda: Count.from_settings(settings, sources=sources, metrics=metrics))
@@ -54,34 +53,34 @@ class Flow:
         source = message.partition
         by_partition, rejected = self.extract.process([event.value], source=source)
         clock = self.extract.clock(source)
-        headers = {"src": str(source).encode(), "off": str(message.offset).encode(),
-                   "clk": str(clock).encode()}
+        headers = [("src", str(source).encode()), ("off", str(message.offset).encode()),
+                   ("clk", str(clock).encode())]
         for partition in range(self.extract.partitions):
             mentions = by_partition.get(partition)
             last = self._sent_clock.get((source, partition), -CLOCK_EVERY_MS)
             if mentions is None and clock - last < CLOCK_EVERY_MS:
                 continue
             self._sent_clock[(source, partition)] = clock
-            value = _dumps([m.to_dict() for m in mentions or ()]).encode("utf-8")
-            await self.mentions.send(value=value, partition=partition, headers=headers)
+            value = orjson.dumps([m.to_dict() for m in mentions or ()])
+            await self._send("hashtag-mentions", None, value, partition, headers)
         if rejected:
             log.warning("%s[%d]@%d: %d rejected event(s), first: %s: %s", message.topic, source,
                         message.offset, len(rejected), rejected[0].reason, rejected[0].detail)
             for item in rejected:
-                await self.dlq.send(value=item.raw, headers={
-                    "reason": item.reason.encode(), "detail": item.detail.encode("utf-8"),
-                    "source": f"{message.topic}:{source}:{message.offset}".encode()})
+                await self._send("posts-dlq", None, item.raw, None, [
+                    ("reason", item.reason.encode()), ("detail", item.detail.encode("utf-8")),
+                    ("source", f"{message.topic}:{source}:{message.offset}".encode())])
 
     async def on_mentions(self, event) -> None:
         message = event.message
         count = self.counts.get(message.partition, self._table_items)
         headers = dict(message.headers or ())
         try:
-            mentions = [Mention.from_dict(d) for d in json.loads(event.value)]
+            mentions = [Mention.from_dict(d) for d in orjson.loads(event.value)]
             source = int(headers["src"]) if "src" in headers else None
             offset = int(headers["off"]) if "off" in headers else None
             clock = int(headers["clk"]) if "clk" in headers else None
-        except (ValueError, TypeError, KeyError) as exc:
+        except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
             log.error("%s[%d]@%d: not a mentions message, skipped: %r", message.topic,
                       message.partition, message.offset, exc)
             return
@@ -89,9 +88,12 @@ class Flow:
 
     async def _publish(self, windows) -> None:
         for window in windows:
-            await self.windows.send(key=window.hashtag.encode("utf-8"),
-                                    value=_dumps(window.to_dict()).encode("utf-8"))
+            await self._send("hashtag-windows", window.hashtag.encode("utf-8"), _window_json(window), None, None)
         self.windows_published += len(windows)
+
+    async def _send(self, topic: str, key, value, partition, headers) -> None:
+        """Hand one message to the producer (Faust's, without its per-message topic machinery)."""
+        await self.app.producer.send(self._names[topic], key, value, partition, None, headers)
 
     def _table_items(self):
         return list(self.table.data.items())
@@ -145,11 +147,17 @@ class Flow:
             pending, self.pending = self.pending, []
             records = self.counts.snapshot()
             self._last_checkpoint = time.monotonic()
-            changelog = self.table.changelog_topic
+            changelog = self.table.changelog_topic.get_topic_name()
             for partition, key, value in records:
-                await changelog.send(key=key, value=value, partition=partition,
-                                     key_serializer="raw", value_serializer="raw")
+                await self.app.producer.send(changelog, key, value, partition, None, None)
             await self.app.producer.flush()
             for stream, event in pending:
                 await stream.ack(event)
             log.debug("checkpoint: %d state records, %d messages acked", len(records), len(pending))
+
+
+def _window_json(w) -> bytes:
+    """``Window.to_dict()`` as JSON, without ``dataclasses.asdict``'s cost."""
+    return orjson.dumps({"hashtag": w.hashtag, "size": w.size, "window_start": w.window_start,
+                         "window_end": w.window_end, "posts": w.posts, "views": w.views,
+                         "authors": w.authors, "new_authors": w.new_authors})

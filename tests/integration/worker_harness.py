@@ -51,6 +51,7 @@ class WindowReader:
         self.consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                       enable_auto_commit=False, consumer_timeout_ms=500)
         self.latest: dict = {}
+        self.values: dict = defaultdict(set)
         self.messages = 0
 
     def poll(self) -> dict:
@@ -58,8 +59,9 @@ class WindowReader:
             w = json.loads(record.value)
             assert record.key.decode() == w["hashtag"]
             assert w["window_end"] - w["window_start"] == SIZES_MS.get(w["size"], w["window_end"] - w["window_start"])
-            self.latest[(w["hashtag"], w["size"], w["window_start"])] = (
-                w["posts"], w["views"], w["authors"], w["new_authors"])
+            key = (w["hashtag"], w["size"], w["window_start"])
+            self.latest[key] = (w["posts"], w["views"], w["authors"], w["new_authors"])
+            self.values[key].add(self.latest[key])
             self.messages += 1
         return self.latest
 

@@ -1,0 +1,210 @@
+"""Throughput of ``trendwatch worker`` against a bare consumer, two workers and a Quix Streams peer.
+
+Fills topics with synthetic posts (JSON-array records of 64 KiB, and a smaller
+run of one post per record), then measures in the same run:
+
+- ``raw_consumer_eps``: an aiokafka ``getmany`` loop that only decodes the JSON;
+- ``worker_eps``: one ``trendwatch worker`` subprocess (extract + count, to
+  the last window update), from its first post to the count stage caught up;
+- ``two_workers_eps`` on the same number of partitions, and ``scaling``;
+- ``quix_eps``: the same windowed count written with Quix Streams (if installed);
+- ``memory``: peak RSS of a worker for 10k, 100k and 1M distinct hashtags.
+
+Usage: ``python bench/throughput.py --json`` (starts its own broker unless
+``--broker`` is given). Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from streamload import end_offsets, fill, metrics_url, peak_rss_mb, posts, sample  # noqa: E402
+from streams.settings import Settings  # noqa: E402
+from streams.topics import create_topics  # noqa: E402
+
+
+async def _raw(bootstrap: str, topic: str, expected: int) -> float:
+    from aiokafka import AIOKafkaConsumer
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, max_partition_fetch_bytes=8 << 20,
+                                fetch_max_bytes=64 << 20)
+    await consumer.start()
+    seen, started = 0, None
+    try:
+        while seen < expected:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            for records in batches.values():
+                if started is None:
+                    started = time.perf_counter()
+                for record in records:
+                    data = json.loads(record.value)
+                    seen += len(data) if type(data) is list else 1
+        return seen / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+def raw_consumer_eps(bootstrap: str, topic: str, expected: int) -> float:
+    return asyncio.run(_raw(bootstrap, topic, expected))
+
+
+@contextmanager
+def workers(bootstrap: str, prefix: str, count: int, tmp: Path, partitions: int):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TRENDWATCH_METRICS_PORT="0", TRENDWATCH_IDLE_FLUSH="5",
+               TRENDWATCH_DATA_DIR=str(tmp / "data"))
+    procs, logs = [], []
+    try:
+        for i in range(count):
+            log = open(tmp / f"{prefix}worker{i}.log", "wb")
+            logs.append(log)
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "streams", "--log-level", "INFO", "worker", "--broker", bootstrap,
+                 "--prefix", prefix, "--app-id", f"{prefix}app", "--partitions", str(partitions),
+                 "--web-port", "0"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp))
+        urls = [metrics_url(tmp / f"{prefix}worker{i}.log") for i in range(count)]
+        yield procs, urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in logs:
+            log.close()
+
+
+def worker_run(bootstrap: str, prefix: str, expected: int, count: int, tmp: Path, partitions: int,
+               timeout: float = 600) -> dict:
+    """Posts/s of ``count`` workers from their first post to the count stage caught up."""
+    with workers(bootstrap, prefix, count, tmp, partitions) as (procs, urls):
+        samples, deadline, final_batches, all_read_at = [], time.monotonic() + timeout, None, None
+        while time.monotonic() < deadline:
+            now = time.perf_counter()
+            parts = [sample(url) for url in urls]
+            done = {k: sum(p[k] for p in parts) for k in ("posts", "count_batches")}
+            samples.append((now, done))
+            if all_read_at is None and done["posts"] >= expected:
+                all_read_at = now
+            if all_read_at is not None and final_batches is None and now - all_read_at > 3:
+                final_batches = end_offsets(bootstrap.replace("kafka://", ""), f"{prefix}hashtag-mentions")
+            if final_batches is not None and done["count_batches"] >= final_batches:
+                break
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"a worker exited; see {tmp}")
+            time.sleep(0.2)
+        else:
+            raise RuntimeError(f"workers did not catch up in {timeout}s; see {tmp}")
+        start = next((t, s["posts"]) for t, s in samples if s["posts"] > 0)
+        end = next(t for t, s in samples if final_batches is not None and s["count_batches"] >= final_batches)
+        rss = [peak_rss_mb(p.pid) for p in procs]
+    return {"eps": (expected - start[1]) / (end - start[0]), "peak_rss_mb": rss}
+
+
+def quix_eps(bootstrap: str, topic: str, expected_posts: int, seconds: float) -> dict | None:
+    try:
+        import quixstreams  # noqa: F401
+    except ImportError:
+        return None
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "quix_peer.py"), bootstrap, topic,
+                          str(expected_posts), str(seconds)], capture_output=True, text=True, timeout=seconds + 120)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"quix peer failed: {out.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+@contextmanager
+def broker(given: str | None, tmp: Path):
+    if given:
+        yield given
+        return
+    from streams.kafka_local import LocalBroker, free_port
+    local = LocalBroker(tmp / "kafka", port=free_port(), attached=True)
+    local.start(timeout=120)
+    try:
+        yield f"kafka://{local.bootstrap}"
+    finally:
+        local.stop()
+
+
+def prepared(bootstrap: str, prefix: str, partitions: int, n: int, distinct: int, tail: int = 1,
+             record_bytes: int = 65536) -> None:
+    create_topics(Settings(broker=bootstrap, topic_prefix=prefix, partitions=partitions))
+    fill(bootstrap.replace("kafka://", ""), f"{prefix}posts", partitions, posts(n, distinct, tail), record_bytes)
+
+
+def run(args, tmp: Path) -> dict:
+    result: dict = {"posts": args.posts, "partitions": args.partitions}
+    run_id = os.urandom(3).hex()
+    with broker(args.broker, tmp) as url:
+        boot = url.replace("kafka://", "")
+        prepared(url, f"tpa{run_id}-", args.partitions, args.posts, args.tags)
+        result["raw_consumer_eps"] = raw_consumer_eps(boot, f"tpa{run_id}-posts", args.posts)
+        one = worker_run(url, f"tpa{run_id}-", args.posts, 1, tmp, args.partitions)
+        result["worker_eps"] = one["eps"]
+        result["ratio"] = one["eps"] / result["raw_consumer_eps"]
+        if not args.skip_two:
+            prepared(url, f"tpb{run_id}-", args.partitions, args.posts, args.tags)
+            two = worker_run(url, f"tpb{run_id}-", args.posts, 2, tmp, args.partitions)
+            result["two_workers_eps"] = two["eps"]
+            result["scaling"] = two["eps"] / one["eps"]
+        if args.single_posts:
+            prepared(url, f"tps{run_id}-", args.partitions, args.single_posts, args.tags, record_bytes=0)
+            raw = raw_consumer_eps(boot, f"tps{run_id}-posts", args.single_posts)
+            single = worker_run(url, f"tps{run_id}-", args.single_posts, 1, tmp, args.partitions)
+            result["single_event_records"] = {"posts": args.single_posts, "raw_consumer_eps": raw,
+                                              "worker_eps": single["eps"], "ratio": single["eps"] / raw}
+        if not args.skip_quix:
+            peer = quix_eps(boot, f"tpa{run_id}-posts", args.posts, args.quix_seconds)
+            if peer is not None:
+                result["quix"] = peer
+                result["worker_vs_quix"] = one["eps"] / peer["posts_eps"]
+        if args.memory_tags:
+            result["memory"] = {}
+            for distinct in args.memory_tags:
+                prefix = f"tpm{distinct}{run_id}-"
+                prepared(url, prefix, args.partitions, args.memory_posts, distinct, tail=2)
+                run_ = worker_run(url, prefix, args.memory_posts, 1, tmp, args.partitions)
+                result["memory"][str(distinct)] = {"peak_rss_mb": run_["peak_rss_mb"][0], "eps": run_["eps"]}
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
+    parser.add_argument("--broker", help="use this broker instead of starting one")
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--partitions", type=int, default=2)
+    parser.add_argument("--tags", type=int, default=10_000, help="distinct long-tail tags of the main run")
+    parser.add_argument("--single-posts", type=int, default=100_000, help="posts sent one per record (0: skip)")
+    parser.add_argument("--memory-tags", type=lambda s: [int(x) for x in s.split(",") if x],
+                        default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--memory-posts", type=int, default=500_000)
+    parser.add_argument("--quix-seconds", type=float, default=60.0)
+    parser.add_argument("--skip-quix", action="store_true")
+    parser.add_argument("--skip-two", action="store_true")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp:
+        result = run(args, Path(tmp))
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
