@@ -12,10 +12,13 @@ from detectors.longtail import DecayingCountMin
 from detectors.model import TrendModel
 from detectors.projection import project_views
 from detectors.records import Alert, Engagement, Mention, Post, Rejected, Window
+from detectors.sketches import CountMin, DistinctCounter, HyperLogLog
 from detectors.surge import SurgeScorer, Thresholds, Verdict
+from detectors.windows import WindowAggregator
 
 __all__ = ["Alert", "Engagement", "Mention", "Post", "Rejected", "Window",
            "InvalidEvent", "decode_record", "encode_events", "is_new_author", "parse_event",
            "extract_hashtags", "normalise_hashtag",
            "TrendModel", "SurgeScorer", "Thresholds", "Verdict", "AlertBook", "Episode", "TagState",
-           "DecayingCountMin", "project_views", "evaluate"]
+           "DecayingCountMin", "project_views", "evaluate",
+           "WindowAggregator", "CountMin", "DistinctCounter", "HyperLogLog"]
