@@ -41,18 +41,18 @@ def _simulate(path: Path) -> None:
 
 def _baseline(path: Path, limit: int) -> tuple[float, int]:
     started, posts = time.perf_counter(), 0
-    for n, batch in enumerate(file_records([path])):
-        for line in batch:
+    with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as handle:
+        for n, line in enumerate(handle):
             posts += json.loads(line)["type"] == "post"
-        if limit and (n + 1) * len(batch) >= limit:
-            break
+            if limit and n + 1 >= limit:
+                break
     return time.perf_counter() - started, posts
 
 
 def _pipeline(path: Path, limit: int, sizes: tuple[str, ...]) -> dict:
     pipeline = Pipeline(Settings(window_sizes=sizes))
     spent = {"read": 0.0, "extract": 0.0, "count": 0.0, "detect": 0.0}
-    alerts, seen = [], 0
+    alerts = []
     clock = time.perf_counter()
     records = iter(file_records([path]))
     while True:
@@ -69,8 +69,7 @@ def _pipeline(path: Path, limit: int, sizes: tuple[str, ...]) -> dict:
         clock = time.perf_counter()
         spent["extract"], spent["count"], spent["detect"] = (
             spent["extract"] + t1 - t0, spent["count"] + t2 - t1, spent["detect"] + clock - t2)
-        seen += len(batch)
-        if limit and seen >= limit:
+        if limit and _events(pipeline) >= limit:
             break
     t0 = time.perf_counter()
     alerts += pipeline.finish()
@@ -82,6 +81,11 @@ def _pipeline(path: Path, limit: int, sizes: tuple[str, ...]) -> dict:
             "us_per_window_detect": round(spent["detect"] / max(pipeline.detect.windows, 1) * 1e6, 2),
             "stages_s": {k: round(v, 2) for k, v in spent.items()},
             "trend_episodes": sum(a.state == "started" and a.kind == "trend" for a in alerts)}
+
+
+def _events(pipeline: Pipeline) -> int:
+    read = pipeline.metrics.registry.get_sample_value
+    return int(sum(read("trendwatch_events_total", {"type": t}) or 0 for t in ("post", "engagement")))
 
 
 MEMORY_CHILD = r"""
