@@ -147,9 +147,10 @@ def run(name, seed, scale, inputs, tag, speed, follow, metrics_port, broker, all
     server = _metrics_server(metrics, settings.metrics_port)
     log.info("run: %s", settings.describe())
     source = f"scenario {scenario.name} (seed {seed})" if scenario else ", ".join(map(str, inputs))
-    click.echo(f"trendwatch run: {source}, speed {speed}; metrics on http://127.0.0.1:{server.port}/metrics")
     try:
         with GracefulStop() as stop:
+            click.echo(f"trendwatch run: {source}, speed {speed}; "
+                       f"metrics on http://127.0.0.1:{server.port}/metrics")
             records = (scenario_records(scenario, seed) if scenario is not None
                        else file_records(inputs, tag=tag, follow=follow, stop=stop))
             summary = run_pipeline(records, Pipeline(settings, metrics), speed=pace,
@@ -157,9 +158,12 @@ def run(name, seed, scale, inputs, tag, speed, follow, metrics_port, broker, all
             truth = scenario_labels(scenario, seed) if scenario is not None and not stop.requested else None
             for line in describe_summary(summary, truth):
                 click.echo(line)
-            if follow and scenario is not None:
+            if follow and scenario is not None and not stop.requested:
                 click.echo("Following: metrics stay up until Ctrl-C.")
                 while not stop():
                     time.sleep(0.2)
     finally:
         server.stop()
+    if stop.requested and not follow:
+        click.echo("Stopped early: the summary covers the input read so far.", err=True)
+        raise SystemExit(130)

@@ -11,10 +11,19 @@ import time
 import urllib.request
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from streams.cli import main
 from streams.scenario import load_scenario
 from streams.simulator import generate, labels
+
+
+def _sample(body: str, name: str, labels: dict) -> float:
+    for family in text_string_to_metric_families(body):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return 0.0
 
 
 def _free_port() -> int:
@@ -46,14 +55,15 @@ def test_run_serves_metrics_while_following_and_stops_cleanly_on_ctrl_c():
     proc = subprocess.Popen([sys.executable, "-m", "streams", "run", "--scenario", "surge-flash", "--scale", "0.2",
                              "--metrics-port", str(port), "--follow"], stdout=subprocess.PIPE, text=True)
     try:
-        deadline, body = time.monotonic() + 120, ""
-        while time.monotonic() < deadline and 'state="started"} 1.0' not in body:
+        deadline, body, started = time.monotonic() + 120, "", 0.0
+        while time.monotonic() < deadline and started < 1:
             time.sleep(0.5)
             try:
                 body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
             except OSError:
                 continue
-        assert 'trendwatch_alerts_total{kind="trend",state="started"}' in body
+            started = _sample(body, "trendwatch_alerts_total", {"kind": "trend", "state": "started"})
+        assert started >= 1
         assert "trendwatch_windows_closed_total" in body and "trendwatch_tracked_tags" in body
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
@@ -131,3 +141,19 @@ def test_backtest_counts(capsys, tmp_path):
     assert main(["backtest", "--counts", str(path), "--tag", "RedNote", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [(a["hashtag"], a["kind"], a["size"]) for a in doc["alerts"]] == [("rednote", "trend", "1h")]
+
+
+def test_run_stopped_early_without_follow_exits_130():
+    proc = subprocess.Popen([sys.executable, "-m", "streams", "run", "--scenario", "steady-week",
+                             "--metrics-port", "0", "--speed", "2000"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()  # printed once the stop handler is in place
+        time.sleep(1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        out = first + out
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "Summary:" in out and "Stopped early" in err
