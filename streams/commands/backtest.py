@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import html
 import json
-import time
 from pathlib import Path
 
 import click
 
 from detectors.evaluation import evaluate
 from streams.commands.run import describe_alert, fmt_time
-from streams.embedded import (Pipeline, Summary, count_series, counts_detect, file_records, run as run_pipeline,
-                              scenario_records)
+from streams.counts import run_counts
+from streams.embedded import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import InputError, UsageError
 from streams.scenario import load_scenario
 from streams.settings import Settings
@@ -36,19 +35,6 @@ def _load_labels(path: Path) -> dict:
     if not isinstance(data, dict) or not {"start", "end", "surges"} <= set(data):
         raise InputError(f"labels {path} need start, end and surges (as written by `trendwatch simulate --labels`)")
     return data
-
-
-def _run_counts(path: Path, tag: str | None) -> Summary:
-    started = time.perf_counter()
-    name, interval, windows = count_series(path, tag)
-    detect = counts_detect(interval)
-    summary = Summary(posts=sum(w.posts for w in windows), windows=len(windows), tags_seen=1,
-                      first_ts=windows[0].window_start, last_ts=windows[-1].window_end)
-    for window in windows:
-        summary.alerts += detect.process([window])
-    summary.alerts += detect.flush()
-    summary.seconds = time.perf_counter() - started
-    return summary
 
 
 def backtest_document(summary: Summary, source: str, truth: dict | None) -> dict:
@@ -129,7 +115,7 @@ def backtest(files, labels_path, counts, tag, name, seed, as_json, report) -> No
     if counts is not None:
         if not counts.is_file():
             raise InputError(f"cannot read {counts}: no such file")
-        summary, source = _run_counts(counts, tag), str(counts)
+        summary, source = run_counts(counts, tag), str(counts)
     elif name is not None:
         scenario = load_scenario(name)
         truth = truth or scenario_labels(scenario, seed)

@@ -17,6 +17,7 @@ import click
 
 from detectors.evaluation import evaluate
 from detectors.records import Alert
+from streams.counts import is_count_series, run_counts
 from streams.embedded import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import UsageError
 from streams.metrics import Metrics, serve
@@ -120,7 +121,8 @@ class _Printer:
 @click.option("--seed", type=int, default=0, show_default=True, help="Simulator seed.")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="Multiply every volume of the scenario.")
 @click.option("--input", "inputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Replay this file (JSONL, CSV posts or count series, .gz ok) instead of simulating.")
+              help="Replay this file (JSONL, CSV posts, .gz ok) instead of simulating; a count series "
+                   "(timestamp,value) is scored at its own interval.")
 @click.option("--tag", default=None, help="Hashtag of a count-series --input (default: the file name).")
 @click.option("--speed", default="max", show_default=True, metavar="N|max",
               help="Event time runs N times faster than real time; max = no waiting.")
@@ -151,10 +153,13 @@ def run(name, seed, scale, inputs, tag, speed, follow, metrics_port, broker, all
         with GracefulStop() as stop:
             click.echo(f"trendwatch run: {source}, speed {speed}; "
                        f"metrics on http://127.0.0.1:{server.port}/metrics")
-            records = (scenario_records(scenario, seed) if scenario is not None
-                       else file_records(inputs, tag=tag, follow=follow, stop=stop))
-            summary = run_pipeline(records, Pipeline(settings, metrics), speed=pace,
-                                   on_alert=_Printer(all_steps), stop=stop)
+            if len(inputs) == 1 and is_count_series(inputs[0]):
+                summary = run_counts(inputs[0], tag, on_alert=_Printer(all_steps))
+            else:
+                records = (scenario_records(scenario, seed) if scenario is not None
+                           else file_records(inputs, tag=tag, follow=follow, stop=stop))
+                summary = run_pipeline(records, Pipeline(settings, metrics), speed=pace,
+                                       on_alert=_Printer(all_steps), stop=stop)
             truth = scenario_labels(scenario, seed) if scenario is not None and not stop.requested else None
             for line in describe_summary(summary, truth):
                 click.echo(line)

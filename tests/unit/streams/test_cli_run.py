@@ -157,3 +157,13 @@ def test_run_stopped_early_without_follow_exits_130():
         proc.kill()
     assert proc.returncode == 130
     assert "Summary:" in out and "Stopped early" in err
+
+
+def test_run_input_count_series_is_scored_at_its_own_interval(capsys, tmp_path):
+    path = tmp_path / "matcha.csv"
+    rows = [f"{1_736_640_000 + i * 3600},{25 + i % 5}" for i in range(24 * 6)]
+    rows += [f"{1_736_640_000 + (24 * 6 + h) * 3600},{250 * (h + 2)}" for h in range(3)]
+    path.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
+    assert main(["run", "--input", str(path), "--metrics-port", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "TREND      started  #matcha" in out and "Episodes: 1 trend (#matcha)" in out

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from detectors.evaluation import evaluate
-from streams.embedded import Pipeline, count_series, counts_detect, file_records, run, scenario_records
+from streams.counts import count_series, counts_detect
+from streams.embedded import Pipeline, file_records, run, scenario_records
 from streams.errors import InputError
 from streams.scenario import load_scenario
 from streams.settings import Settings
