@@ -148,15 +148,15 @@ class SurgeScorer(river_base.AnomalyDetector):
     # -- River's interface ---------------------------------------------------------
     def learn_one(self, x: dict) -> None:
         """Learn a window given as a dict: Window fields plus ``total`` (River's verb)."""
-        self.update(Window.from_dict(x), x["total"], x["size"] != _size_name(self.fast_ms))
+        self.update(Window.from_dict(x), x.get("total"), x["size"] != _size_name(self.fast_ms))
 
     def score_one(self, x: dict) -> float:
         """The score a window would get now, without learning it (River's verb)."""
         window, slow = Window.from_dict(x), x["size"] != _size_name(self.fast_ms)
         state = self._states.get(window.hashtag)
-        observed = self._capped(window)
-        expected = self._expected(state, window, x["total"], int(slow))
-        return _z(observed, max(expected, self._floor[int(slow)]))
+        total = 1 if x.get("total") is None else max(x["total"], window.posts, 1)
+        expected = self._expected(state, window, total, int(slow))
+        return _z(self._capped(window), max(expected, self._floor[int(slow)]))
 
     # -- the hot path --------------------------------------------------------------
     def _capped(self, w: Window) -> int:

@@ -97,11 +97,14 @@ class Detect:
                 m.top.remove(alert.hashtag)
             else:
                 m.event_to_alert_seconds.observe(max(0.0, now - alert.window_end / 1000))
+        active = model.book.active
         for verdict in model.last_verdicts:
             w = verdict.window
+            episode = active.get(w.hashtag)
             seconds_in_window = max(w.size_ms / 1000, 1e-3)
             m.top.update(w.hashtag, score=float(verdict.score), posts_rate=w.posts / seconds_in_window,
-                         views_rate=w.views / seconds_in_window)
+                         views_rate=w.views / seconds_in_window,
+                         kind=episode.kind if episode is not None else verdict.kind)
         if windows:
             m.watermark.labels(stage="detect").set(max(w.window_end for w in windows) / 1000)
         m.stage_seconds.labels(stage="detect").observe(seconds)
