@@ -73,7 +73,7 @@ class WindowAggregator:
 
     def __init__(self, sizes=(60_000, 300_000, 3_600_000, 86_400_000), allowed_lateness: int = 60_000,
                  late_policy: str = "apply", retention: int | None = None, sources=(),
-                 max_tags: int = 20_000, exact_authors: int = 1_000, promote_at: int = 10):
+                 max_tags: int = 20_000, exact_authors: int = 256, promote_at: int = 10):
         sizes = tuple(sorted(int(s) for s in sizes))
         if not sizes or sizes[0] <= 0 or any(s % sizes[0] for s in sizes):
             raise ValueError(f"sizes must be positive multiples of the smallest, got {sizes}")

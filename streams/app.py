@@ -46,7 +46,7 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         web_enabled=bool(web_port), web_port=web_port or 6066, web_host="127.0.0.1",
         topic_partitions=partitions, topic_replication_factor=1, table_standby_replicas=0,
         key_serializer="raw", value_serializer="raw", consumer_auto_offset_reset="earliest",
-        producer_acks=-1, broker_commit_interval=1.0, stream_buffer_maxsize=1024,
+        producer_acks=-1, broker_commit_interval=1.0, stream_buffer_maxsize=128,
         broker_session_timeout=10.0, broker_heartbeat_interval=1.0,
     )
     topics = {name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes,

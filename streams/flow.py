@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 
 import orjson
@@ -76,7 +77,7 @@ class Flow:
         count = self.counts.get(message.partition, self._table_items)
         headers = dict(message.headers or ())
         try:
-            mentions = [Mention.from_dict(d) for d in orjson.loads(event.value)]
+            mentions = [_mention(d) for d in orjson.loads(event.value)]
             source = int(headers["src"]) if "src" in headers else None
             offset = int(headers["off"]) if "off" in headers else None
             clock = int(headers["clk"]) if "clk" in headers else None
@@ -154,6 +155,12 @@ class Flow:
             for stream, event in pending:
                 await stream.ack(event)
             log.debug("checkpoint: %d state records, %d messages acked", len(records), len(pending))
+
+
+def _mention(d: dict, intern=sys.intern) -> Mention:
+    """A mention from its JSON; author names interned, so every window shares one string."""
+    return Mention(d["hashtag"], d["bucket"], d["max_ts"], d["posts"], d["views"], d["new_authors"],
+                   tuple(map(intern, d["authors"])))
 
 
 def _window_json(w) -> bytes:

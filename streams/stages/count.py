@@ -58,7 +58,7 @@ class Count:
 
     def __init__(self, sizes_ms=(60_000, 300_000, 3_600_000, 86_400_000), lateness_ms: int = 60_000,
                  late_policy: str = "apply", sources=(), metrics=None, max_tags: int = 20_000,
-                 exact_authors: int = 1_000):
+                 exact_authors: int = 256):
         self.aggregator = WindowAggregator(sizes_ms, lateness_ms, late_policy, sources=sources,
                                            max_tags=max_tags, exact_authors=exact_authors)
         self.metrics = metrics
@@ -130,8 +130,12 @@ class Count:
 
     def _record(self, windows: list[Window], seconds: float) -> None:
         m, agg = self.metrics, self.aggregator
-        for window in windows:
-            m.windows_closed.labels(size=window.size).inc()
+        if windows:
+            sizes: dict[str, int] = {}
+            for window in windows:
+                sizes[window.size] = sizes.get(window.size, 0) + 1
+            for size, n in sizes.items():
+                m.windows_closed.labels(size=size).inc(n)
         applied, dropped = agg.late_applied, agg.late_dropped
         if applied > self._late[0]:
             m.late.labels(action="applied").inc(applied - self._late[0])

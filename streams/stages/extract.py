@@ -63,6 +63,7 @@ class Extract:
         self.partitions = partitions
         self.metrics = metrics
         self._clocks: dict = {}
+        self._partitions: dict[str, int] = {}
 
     @classmethod
     def from_settings(cls, settings, metrics=None, partitions: int | None = None) -> Extract:
@@ -108,9 +109,13 @@ class Extract:
 
     def _partitioned(self, cells: dict) -> dict[int, list[Mention]]:
         out: dict[int, list[Mention]] = {}
-        n = self.partitions
+        n, known = self.partitions, self._partitions
+        if len(known) > 100_000:
+            known.clear()
         for (tag, bucket), (p, v, new, max_ts, authors) in cells.items():
-            part = zlib.crc32(tag.encode("utf-8")) % n
+            part = known.get(tag)
+            if part is None:
+                part = known[tag] = zlib.crc32(tag.encode("utf-8")) % n
             out.setdefault(part, []).append(Mention(tag, bucket, max_ts, p, v, new, tuple(sorted(authors))))
         return out
 
