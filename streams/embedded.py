@@ -128,26 +128,23 @@ def _joined(lines: list[bytes]) -> list[bytes]:
 
 
 def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool]) -> Iterator[list[bytes]]:
+    """Records of up to ``batch`` lines and about ``RECORD_BYTES``, read in large chunks."""
     with open_binary(path) as handle:
-        lines: list[bytes] = []
-        size = 0
+        rest = b""
         while True:
-            line = handle.readline()
-            if not line:
-                if lines:
-                    yield _joined(lines)
-                    lines, size = [], 0
+            chunk = handle.read(RECORD_BYTES)
+            if not chunk:
                 if not follow or stop():
-                    return
+                    break
                 time.sleep(0.5)
                 continue
-            if not line.strip():
-                continue
-            if lines and (size + len(line) > RECORD_BYTES or len(lines) >= batch):
-                yield _joined(lines)
-                lines, size = [], 0
-            lines.append(line)
-            size += len(line)
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            lines = [line for line in lines if line.strip()]
+            for i in range(0, len(lines), batch):
+                yield _joined(lines[i:i + batch])
+        if rest.strip():
+            yield _joined([rest])
 
 
 def file_records(paths: Iterable[str | Path], *, tag: str | None = None, batch: int = BATCH,
