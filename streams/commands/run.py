@@ -87,8 +87,11 @@ def describe_summary(summary: Summary, truth: dict | None) -> list[str]:
     for row in result["decoys"]:
         lines.append(f"  #{row['tag']} ({row['kind']} decoy): {row['trend_episodes']} trend, "
                      f"{row['suspicious_episodes']} suspicious episodes.")
-    lines.append(f"Precision {result['precision']}, recall {result['recall']}, F1 {result['f1']} "
-                 f"against the scenario's labels.")
+    if result["recall"] is None:
+        lines.append(f"No labelled surge in this scenario; {result['false_alerts']} trend episodes anyway.")
+    else:
+        lines.append(f"Precision {result['precision']}, recall {result['recall']}, F1 {result['f1']} "
+                     f"against the scenario's labels.")
     return lines
 
 
