@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,11 +21,13 @@ from detectors.records import Alert
 from streams.counts import is_count_series, run_counts
 from streams.embedded import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import UsageError
+from streams.kafka_run import run_on_kafka, run_settings
 from streams.metrics import Metrics, serve
 from streams.output import GracefulStop, parse_speed
 from streams.scenario import load_scenario
 from streams.settings import Settings
-from streams.simulator import labels as scenario_labels
+from streams.replay import read_events
+from streams.simulator import generate, labels as scenario_labels
 
 __all__ = ["run", "describe_alert", "describe_summary", "fmt_time"]
 
@@ -134,44 +137,72 @@ class _Printer:
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve Prometheus metrics on this local port, 0 = any free one [default 9464].")
 @click.option("--broker", default=None, metavar="URL",
-              help="Not for this command: the Kafka path is `trendwatch worker` (says how).")
+              help="Run through Kafka instead: a worker child process, this run's own topics.")
 @click.option("--all-steps", is_flag=True, help="Print every ongoing alert step, not one per 6 h per episode.")
 def run(name, seed, scale, inputs, tag, speed, follow, metrics_port, broker, all_steps) -> None:
     """Detect hashtag surges end to end: simulate (or replay) -> extract -> count -> detect -> alerts."""
-    settings = Settings.build({"metrics_port": metrics_port})
-    if broker is not None:
-        Settings.build({"broker": broker})
-        raise UsageError("--broker: `trendwatch run` runs the pipeline in process only; for Kafka start "
-                         "`trendwatch worker --broker URL` and feed it with `trendwatch simulate --broker URL`, "
-                         "or drop --broker")
-    pace = parse_speed(speed)
+    settings = Settings.build({"metrics_port": metrics_port, "broker": broker})
     scenario = None if inputs else load_scenario(name)
     if scenario is not None and scale != 1.0:
         scenario = scenario.scaled(scale)
-    metrics = Metrics(top_k=settings.top_k)
-    server = _metrics_server(metrics, settings.metrics_port)
+    job = _Job(scenario, seed, inputs, tag, parse_speed(speed), follow, _Printer(all_steps))
     log.info("run: %s", settings.describe())
-    source = f"scenario {scenario.name} (seed {seed})" if scenario else ", ".join(map(str, inputs))
-    try:
-        with GracefulStop() as stop:
-            click.echo(f"trendwatch run: {source}, speed {speed}; "
-                       f"metrics on http://127.0.0.1:{server.port}/metrics")
-            if len(inputs) == 1 and is_count_series(inputs[0]):
-                summary = run_counts(inputs[0], tag, on_alert=_Printer(all_steps))
-            else:
-                records = (scenario_records(scenario, seed) if scenario is not None
-                           else file_records(inputs, tag=tag, follow=follow, stop=stop))
-                summary = run_pipeline(records, Pipeline(settings, metrics), speed=pace,
-                                       on_alert=_Printer(all_steps), stop=stop)
-            truth = scenario_labels(scenario, seed) if scenario is not None and not stop.requested else None
-            for line in describe_summary(summary, truth):
-                click.echo(line)
-            if follow and scenario is not None and not stop.requested:
-                click.echo("Following: metrics stay up until Ctrl-C.")
-                while not stop():
-                    time.sleep(0.2)
-    finally:
-        server.stop()
+    with GracefulStop() as stop:
+        summary = _on_kafka(settings, job, stop) if broker is not None else _in_process(settings, job, stop)
     if stop.requested and not follow:
         click.echo("Stopped early: the summary covers the input read so far.", err=True)
         raise SystemExit(130)
+
+
+@dataclass
+class _Job:
+    scenario: object
+    seed: int
+    inputs: tuple
+    tag: str | None
+    pace: float | None
+    follow: bool
+    printer: _Printer
+
+    @property
+    def source(self) -> str:
+        if self.scenario is not None:
+            return f"scenario {self.scenario.name} (seed {self.seed})"
+        return ", ".join(map(str, self.inputs))
+
+    def truth(self, stop) -> dict | None:
+        return scenario_labels(self.scenario, self.seed) if self.scenario is not None and not stop() else None
+
+
+def _in_process(settings: Settings, job: _Job, stop) -> Summary:
+    metrics = Metrics(top_k=settings.top_k)
+    server = _metrics_server(metrics, settings.metrics_port)
+    try:
+        click.echo(f"trendwatch run: {job.source}, in process; metrics on http://127.0.0.1:{server.port}/metrics")
+        if len(job.inputs) == 1 and is_count_series(job.inputs[0]):
+            summary = run_counts(job.inputs[0], job.tag, on_alert=job.printer)
+        else:
+            records = (scenario_records(job.scenario, job.seed) if job.scenario is not None
+                       else file_records(job.inputs, tag=job.tag, follow=job.follow, stop=stop))
+            summary = run_pipeline(records, Pipeline(settings, metrics), speed=job.pace, on_alert=job.printer,
+                                   stop=stop)
+        for line in describe_summary(summary, job.truth(stop)):
+            click.echo(line)
+        if job.follow and job.scenario is not None and not stop():
+            click.echo("Following: metrics stay up until Ctrl-C.")
+            while not stop():
+                time.sleep(0.2)
+    finally:
+        server.stop()
+    return summary
+
+
+def _on_kafka(settings: Settings, job: _Job, stop) -> Summary:
+    settings = run_settings(settings)
+    events = generate(job.scenario, job.seed) if job.scenario is not None else read_events(job.inputs, tag=job.tag)
+    click.echo(f"trendwatch run: {job.source} through Kafka at {settings.broker} (topics {settings.topic('*')}); "
+               f"worker metrics on http://127.0.0.1:{settings.metrics_port}/metrics")
+    summary = run_on_kafka(settings, events, pace=job.pace, on_alert=job.printer, stop=stop)
+    for line in describe_summary(summary, job.truth(stop)):
+        click.echo(line)
+    return summary

@@ -74,7 +74,8 @@ def test_run_serves_metrics_while_following_and_stops_cleanly_on_ctrl_c():
 
 
 @pytest.mark.parametrize("argv,code,message", [
-    (["run", "--broker", "kafka://127.0.0.1:9"], 2, "--broker"),
+    (["run", "--broker", "no port here"], 2, "--broker"),
+    (["run", "--broker", "kafka://127.0.0.1:9"], 1, "cannot reach the Kafka broker at kafka://127.0.0.1:9"),
     (["run", "--input", "/nonexistent/posts.jsonl"], 1, "cannot read /nonexistent/posts.jsonl"),
     (["run", "--scenario", "no-such-scenario"], 2, "no scenario 'no-such-scenario'"),
     (["backtest"], 2, "give input files"),
