@@ -7,7 +7,9 @@
   (its offset) and ``clk`` (latest event time seen on that partition).
 - agent ``count`` on ``hashtag-mentions``: ``Count.process`` for the message's
   partition; closed windows go to ``hashtag-windows`` (key = hashtag).
-- a timer: checkpoints and idle flushes (``streams.flow``).
+- agent ``detect`` on ``hashtag-windows``: ``Detect.process`` on each window;
+  alert steps go to ``trend-alerts`` (key = hashtag); see ``streams.detect_flow``.
+- a timer: checkpoints and idle flushes (``streams.flow``, ``streams.detect_flow``).
 
 Both agents iterate ``noack`` streams: a message is acknowledged (so its
 offset may be committed) only after the checkpoint covering it has been
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import faust
 
+from streams.detect_flow import DetectFlow
 from streams.flow import Flow
 from streams.settings import Settings
 
@@ -51,10 +54,13 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
     )
     topics = {name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes,
                               key_serializer="raw", value_serializer="raw")
-              for name in ("posts", "hashtag-mentions", "hashtag-windows", "posts-dlq")}
+              for name in ("posts", "hashtag-mentions", "hashtag-windows", "trend-alerts", "posts-dlq")}
     table = app.Table("count-state", partitions=partitions, key_type=bytes, value_type=bytes,
                       options=ROCKSDB_OPTIONS)
     flow = Flow(app, settings, table, topics, posts_partitions or partitions, metrics)
+    detect_table = app.Table("detect-state", partitions=1, key_type=bytes, value_type=bytes,
+                             options=ROCKSDB_OPTIONS)
+    detect_flow = DetectFlow(app, settings, detect_table, metrics)
 
     @app.agent(topics["posts"], name="extract")
     async def extract(stream):
@@ -70,13 +76,22 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
             await flow.on_mentions(event)
             await flow.done(manual, event)
 
+    @app.agent(topics["hashtag-windows"], name="detect")
+    async def detect(stream):
+        manual = stream.noack()
+        async for event in manual.events():
+            await detect_flow.on_windows(event)
+            await detect_flow.done(manual, event)
+
     @app.timer(0.5, name="checkpoint")
     async def tick():
         await flow.tick()
+        await detect_flow.tick()
 
     @table.on_recover
     async def on_recovered():
         flow.on_recovered(app.consumer.assignment())
+        detect_flow.on_recovered(app.consumer.assignment())
 
-    app.flow = flow
+    app.flow, app.detect_flow = flow, detect_flow
     return app

@@ -7,6 +7,11 @@ the producer (so mentions, windows and state are all on the broker), and only
 then acknowledges the input messages processed before, so that Faust commits
 their offsets. Open windows of a mentions partition idle for
 ``settings.idle_flush`` seconds are flushed (published).
+
+Each mentions partition also publishes its watermark on ``hashtag-windows``
+(key ``WATERMARK_KEY``, value ``{"partition", "partitions", "watermark"}``)
+whenever it crosses a minute or flushes, so that the detect agent completes a
+moment only when every partition has published its windows for it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from detectors.records import Mention
 from streams.checkpoint import PartitionCounts
 from streams.stages import Count, Extract
 
-__all__ = ["Flow", "CHECKPOINT_SECONDS", "CLOCK_EVERY_MS"]
+__all__ = ["Flow", "CHECKPOINT_SECONDS", "CLOCK_EVERY_MS", "WATERMARK_KEY", "WATERMARK_EVERY_MS"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,10 @@ CHECKPOINT_SECONDS = 5.0
 CLOCK_EVERY_MS = 1_000
 """A partition without mentions from a record still gets an (empty) message if the
 source's clock moved this much, so that its watermark follows."""
+WATERMARK_KEY = b"\x00watermark"
+"""Key of the watermark records on ``hashtag-windows`` (no hashtag starts with NUL)."""
+WATERMARK_EVERY_MS = 60_000
+"""A mentions partition publishes its watermark when it crosses a multiple of this."""
 
 
 class Flow:
@@ -46,6 +55,7 @@ class Flow:
         self.pending: list = []
         self.windows_published = 0
         self._sent_clock: dict[tuple[int, int], int] = {}
+        self._sent_watermark: dict[int, int] = {}
         self._last_checkpoint = time.monotonic()
         self._lock = asyncio.Lock()
 
@@ -86,11 +96,24 @@ class Flow:
                       message.partition, message.offset, exc)
             return
         await self._publish(count.process(mentions, source=source, offset=offset, clock=clock))
+        await self._publish_watermark(message.partition, count.aggregator.watermark)
 
     async def _publish(self, windows) -> None:
         for window in windows:
             await self._send("hashtag-windows", window.hashtag.encode("utf-8"), _window_json(window), None, None)
         self.windows_published += len(windows)
+
+    async def _publish_watermark(self, partition: int, watermark: int | None, force: bool = False) -> None:
+        """Tell the detect agent how far this partition's windows are complete."""
+        if watermark is None:
+            return
+        last = self._sent_watermark.get(partition)
+        if not force and last is not None and watermark // WATERMARK_EVERY_MS <= last // WATERMARK_EVERY_MS:
+            return
+        self._sent_watermark[partition] = watermark if last is None else max(last, watermark)
+        value = orjson.dumps({"partition": partition, "partitions": self.extract.partitions,
+                              "watermark": self._sent_watermark[partition]})
+        await self._send("hashtag-windows", WATERMARK_KEY, value, None, None)
 
     async def _send(self, topic: str, key, value, partition, headers) -> None:
         """Hand one message to the producer (Faust's, without its per-message topic machinery)."""
@@ -126,6 +149,8 @@ class Flow:
             log.info("partition %d idle for %.1fs: flushed %d window(s)", partition,
                      self.settings.idle_flush, len(windows))
             await self._publish(windows)
+            ends = [w.window_end for w in windows]
+            await self._publish_watermark(partition, max(ends, default=count.aggregator.watermark), force=True)
             flushed = True
         if flushed or (self.pending and time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS):
             await self.checkpoint()
