@@ -59,13 +59,7 @@ def worker_detects(settings: Settings) -> bool:
 
 
 def _worker_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    for name, value in (("broker", settings.broker), ("topic_prefix", settings.topic_prefix),
-                        ("app_id", settings.app_id), ("partitions", settings.partitions),
-                        ("metrics_port", settings.metrics_port), ("web_port", 0),
-                        ("idle_flush", settings.idle_flush)):
-        env[Settings.ENV_PREFIX + name.upper()] = str(value)
-    return env
+    return {**os.environ, **dataclasses.replace(settings, web_port=0).to_env()}
 
 
 def _consumer(settings: Settings) -> KafkaConsumer:

@@ -119,9 +119,21 @@ class Settings:
             values[field.name] = _coerce(field.name, field.type, raw)
         return cls(**values)
 
+    def to_env(self) -> dict[str, str]:
+        """``TRENDWATCH_*`` variables from which ``build`` makes these settings again (child processes).
+
+        >>> Settings.build({}, env=Settings(partitions=2, window_sizes=("1m", "1h")).to_env()).window_sizes
+        ('1m', '1h')
+        """
+        return {self.ENV_PREFIX + f.name.upper(): _text(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
     def describe(self) -> str:
         """key=value pairs for the start-up log line."""
         return " ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))
+
+
+def _text(value: object) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 def _coerce(name: str, kind: str, raw: object) -> object:
