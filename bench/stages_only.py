@@ -1,0 +1,76 @@
+"""The ceiling of the worker: ``Extract`` + ``Count`` called in-process on the benchmark's records.
+
+No broker, no Faust: the same 64 KiB records as ``bench/throughput.py``,
+split over 2 partitions, go through ``Extract.process`` and the ``Count`` of
+their mentions partition, with a checkpoint snapshot every 50 records (about
+what the worker does every 5 s). Prints ``{"posts", "stages_eps",
+"decode_only_eps", "ratio"}``: the stages against a loop that only decodes the
+JSON, on the same records.
+
+Usage: ``python bench/stages_only.py [--posts N] [--tags N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from streamload import posts  # noqa: E402
+from streams.checkpoint import PartitionCounts  # noqa: E402
+from streams.producer import RecordPacker  # noqa: E402
+from streams.stages import Count, Extract  # noqa: E402
+
+
+def records(n: int, tags: int, partitions: int = 2) -> list[tuple[int, bytes]]:
+    packer, out = RecordPacker(partitions, 65536), []
+    for key, value in posts(n, tags):
+        out += [(p, v) for p, _, v in packer.add(key, value)]
+    return out + [(p, v) for p, _, v in packer.drain()]
+
+
+def stages_eps(recs, n: int, partitions: int = 2) -> float:
+    extract = Extract(60_000, partitions)
+    counts = PartitionCounts(lambda: Count(sources=tuple(range(partitions))))
+    started = time.perf_counter()
+    for i, (source, value) in enumerate(recs):
+        by_partition, _ = extract.process([value], source=source)
+        for partition, mentions in by_partition.items():
+            counts.get(partition, list).process(mentions, source=source, offset=i, clock=extract.clock(source))
+        if i % 50 == 49:
+            counts.snapshot()
+    for count in counts.counts.values():
+        count.flush()
+    return n / (time.perf_counter() - started)
+
+
+def decode_eps(recs, n: int) -> float:
+    started = time.perf_counter()
+    seen = 0
+    for _, value in recs:
+        seen += len(json.loads(value))
+    assert seen == n
+    return n / (time.perf_counter() - started)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=200_000)
+    parser.add_argument("--tags", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    recs = records(args.posts, args.tags)
+    decode = decode_eps(recs, args.posts)
+    stages = stages_eps(recs, args.posts)
+    print(json.dumps({"posts": args.posts, "stages_eps": stages, "decode_only_eps": decode,
+                      "ratio": stages / decode}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
