@@ -159,10 +159,11 @@ class DetectFlow:
         """After a rebalance: forget the stage unless this worker still owns the windows."""
         if not any(tp.topic == self.windows_topic for tp in assigned):
             self.detect, self.pending = None, []
+        self._last_input = time.monotonic()
 
     async def tick(self) -> None:
         """Timer: when input has been idle, complete the moments the model holds back."""
-        if self.detect is None:
+        if self.detect is None or self.app.rebalancing:
             return
         if not self._idle_flushed and time.monotonic() - self._last_input >= self.settings.idle_flush:
             await self._release(None)

@@ -138,11 +138,19 @@ class Flow:
         self.counts.keep_only(mine)
         if self.metrics is not None:
             self.metrics.rebalances.inc()
+        now = time.monotonic()
         for partition in sorted(mine):
             self.counts.get(partition, self._table_items)
+            self.counts.last_input[partition] = now
 
     async def tick(self) -> None:
-        """Timer: flush idle partitions, checkpoint when due."""
+        """Timer: flush idle partitions, checkpoint when due.
+
+        Input stops during a rebalance: that is no idleness, so nothing is
+        flushed then, and idle time starts again once partitions are recovered.
+        """
+        if self.app.rebalancing:
+            return
         flushed = False
         for partition, count in self.counts.idle(self.settings.idle_flush):
             windows = count.flush()

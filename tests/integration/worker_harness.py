@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 from kafka import KafkaConsumer
 
+from streams.flow import WATERMARK_KEY
+
 SIZES_MS = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000}
 NEW_AUTHOR_MS = 7 * 86_400_000
 
@@ -56,6 +58,8 @@ class WindowReader:
 
     def poll(self) -> dict:
         for record in self.consumer:
+            if record.key == WATERMARK_KEY:  # a count partition's progress, not a window
+                continue
             w = json.loads(record.value)
             assert record.key.decode() == w["hashtag"]
             assert w["window_end"] - w["window_start"] == SIZES_MS.get(w["size"], w["window_end"] - w["window_start"])
