@@ -41,6 +41,7 @@ SETTLE_SECONDS = 40.0
 """After the last event is sent: how long without a new alert before the run ends (the worker
 closes open windows and completes the detector's last moment after ``idle_flush`` of no input)."""
 MAX_WAIT_SECONDS = 300.0
+_WORKER_INPUTS = ("posts", "hashtag-mentions", "hashtag-windows")
 
 
 def run_settings(settings: Settings) -> Settings:
@@ -112,13 +113,16 @@ def run_on_kafka(settings: Settings, events: Iterable[dict], *, pace: float | No
         raise UsageError("--broker: this installation's worker has no detect agent, so no alert would come "
                          "back from Kafka; run without --broker (same stages, in process)")
     create_topics(settings)
-    consumer = _consumer(settings)
-    worker = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=_worker_env(settings))
+    consumer, admin = _consumer(settings), admin_client(settings)
+    # The worker's stdout carries Faust's terminal spinner: only its stderr (warnings, errors) is shown.
+    worker = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=_worker_env(settings),
+                              stdout=subprocess.DEVNULL)
     summary = Summary()
     try:
         producer = _Producer(events, KafkaSink(settings, create=False), pace, stop)
         producer.start()
         done_at = last_alert = None
+        checked = 0.0
         while True:
             fresh = _poll(consumer, summary, on_alert)
             if worker.poll() is not None:
@@ -130,16 +134,35 @@ def run_on_kafka(settings: Settings, events: Iterable[dict], *, pace: float | No
             now = time.monotonic()
             done_at = done_at or now
             last_alert = now if fresh else (last_alert or done_at)
+            if now - checked >= 2.0:  # the settling time starts once the worker has read everything
+                checked = now
+                if _worker_behind(admin, consumer, settings):
+                    last_alert = now
             if stop() or now - last_alert >= settle or now - done_at >= MAX_WAIT_SECONDS:
                 break
     finally:
         _stop_worker(worker)
         consumer.close()
+        admin.close()
     summary.posts, summary.engagements = producer.posts, producer.engagements
     summary.first_ts, summary.last_ts = producer.first_ts, producer.last_ts
-    summary.tags_seen = len({a.hashtag for a in summary.alerts})
+    summary.windows = summary.tags_seen = -1  # counted by the worker (its metrics), not here
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _worker_behind(admin, consumer: KafkaConsumer, settings: Settings) -> bool:
+    """True while the worker's group has not committed the end of every input topic."""
+    try:
+        offsets = admin.list_group_offsets(settings.app_id).get(settings.app_id, {})
+        committed = {tp: meta.offset for tp, meta in offsets.items()}
+        tps = [TopicPartition(topic, p) for topic in (settings.topic(n) for n in _WORKER_INPUTS)
+               for p in consumer.partitions_for_topic(topic) or ()]
+        ends = consumer.end_offsets(tps)
+    except (KafkaError, OSError) as exc:
+        log.debug("cannot read the worker's progress: %r", exc)
+        return False
+    return any(committed.get(tp, 0) < end for tp, end in ends.items())
 
 
 def _poll(consumer: KafkaConsumer, summary: Summary, on_alert) -> int:

@@ -69,8 +69,8 @@ def describe_summary(summary: Summary, truth: dict | None) -> list[str]:
     rate = summary.posts / max(summary.seconds, 1e-9)
     lines = [f"Summary: {summary.posts:,} posts and {summary.engagements:,} engagement events"
              + (f" ({fmt_time(summary.first_ts)} to {fmt_time(summary.last_ts)} UTC)" if summary.first_ts >= 0 else "")
-             + f" in {summary.seconds:.1f} s ({rate:,.0f} posts/s), {summary.rejected} rejected, "
-             f"{summary.windows:,} windows, {summary.tags_seen:,} hashtags."]
+             + f" in {summary.seconds:.1f} s ({rate:,.0f} posts/s), {summary.rejected} rejected"
+             + (f", {summary.windows:,} windows, {summary.tags_seen:,} hashtags." if summary.windows >= 0 else ".")]
     episodes = summary.episodes
     trends = sorted({a.hashtag for a in episodes if a.kind == "trend"})
     suspicious = sorted({a.hashtag for a in episodes if a.kind == "suspicious"})
@@ -80,7 +80,7 @@ def describe_summary(summary: Summary, truth: dict | None) -> list[str]:
                  f"({', '.join('#' + t for t in suspicious) or 'none'}).")
     if truth is None:
         return lines
-    result = evaluate(summary.alerts, truth, tags_seen=summary.tags_seen)
+    result = evaluate(summary.alerts, truth, tags_seen=max(summary.tags_seen, 0))
     for row in result["surges"]:
         if row["detected"]:
             lines.append(f"  #{row['tag']} flagged as a trend {row['delay_min']:g} min after its surge began "
