@@ -10,6 +10,8 @@
 - agent ``detect`` on ``hashtag-windows``: ``Detect.process`` on each window;
   alert steps go to ``trend-alerts`` (key = hashtag); see ``streams.detect_flow``.
 - a timer: checkpoints and idle flushes (``streams.flow``, ``streams.detect_flow``).
+- with the web server on: ``/metrics`` serves the domain metrics and Faust's
+  Prometheus sensor (prefix ``faust_``) from one registry.
 
 Both agents iterate ``noack`` streams: a message is acknowledged (so its
 offset may be committed) only after the checkpoint covering it has been
@@ -93,5 +95,11 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         flow.on_recovered(app.consumer.assignment())
         detect_flow.on_recovered(app.consumer.assignment())
 
+    if web_port and metrics is not None:
+        # Faust's own sensor (messages, events, commits, rebalances, send latency) in the
+        # same registry as the domain metrics: one /metrics on Faust's web server has both.
+        from faust.sensors.prometheus import setup_prometheus_sensors
+
+        setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.registry, name_prefix="faust")
     app.flow, app.detect_flow = flow, detect_flow
     return app
