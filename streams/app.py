@@ -53,6 +53,9 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         key_serializer="raw", value_serializer="raw", consumer_auto_offset_reset="earliest",
         producer_acks=-1, broker_commit_interval=1.0, stream_buffer_maxsize=128,
         broker_session_timeout=10.0, broker_heartbeat_interval=1.0,
+        # Revocation must not wait for acknowledgements: they come with checkpoints, and the
+        # new owner replays from the last one anyway (idempotent by source offset).
+        stream_wait_empty=False,
     )
     topics = {name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes,
                               key_serializer="raw", value_serializer="raw")

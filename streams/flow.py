@@ -148,8 +148,12 @@ class Flow:
 
         Input stops during a rebalance: that is no idleness, so nothing is
         flushed then, and idle time starts again once partitions are recovered.
+        Pending messages are still checkpointed and acknowledged: Faust's
+        revocation waits until every message taken is acknowledged.
         """
         if self.app.rebalancing:
+            if self.pending:
+                await self.checkpoint()
             return
         flushed = False
         for partition, count in self.counts.idle(self.settings.idle_flush):

@@ -94,3 +94,30 @@ def test_kill_9_mid_stream_and_restart_keeps_counts_exact(
         if producer.poll() is None:
             producer.kill()
         producer.wait(timeout=60)
+
+
+def test_second_worker_joining_mid_stream_keeps_counts_exact(
+        kafka_settings, history, python, subprocess_env, tmp_path):
+    settings = dataclasses.replace(kafka_settings, partitions=4)
+    expected = reference_counts(read_jsonl(history))
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "streams", "replay", str(history), "--broker", settings.broker,
+         "--prefix", settings.topic_prefix, "--partitions", "4", "--speed", "25000", "--record-bytes", "4096"],
+        env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with Workers(python, subprocess_env, settings, tmp_path) as pool, \
+                window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
+            pool.start(4)
+            deadline = time.monotonic() + 60
+            while len(reader.poll()) < len(expected) // 4 and time.monotonic() < deadline:
+                pass
+            before = len(reader.latest)
+            pool.start(4)  # a rebalance while the first worker has messages in flight
+            assert 0 < before < len(expected), "the second worker joined mid-stream"
+            got = reader.wait_for(expected, timeout=120, workers=pool.procs)
+            assert got == expected, pool.tail()
+            assert all(len(values) == 1 for values in reader.values.values()), "a window published with other counts"
+    finally:
+        if producer.poll() is None:
+            producer.kill()
+        producer.wait(timeout=60)
