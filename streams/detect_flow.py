@@ -162,14 +162,17 @@ class DetectFlow:
         self._last_input = time.monotonic()
 
     async def tick(self) -> None:
-        """Timer: when input has been idle, complete the moments the model holds back."""
-        if self.detect is None or self.app.rebalancing:
+        """Timer: checkpoint when due; when input has been idle (not paused by a
+        rebalance), release the buffer and complete the moments the model holds back."""
+        if self.detect is None:
             return
-        if not self._idle_flushed and time.monotonic() - self._last_input >= self.settings.idle_flush:
+        idle = time.monotonic() - self._last_input >= self.settings.idle_flush
+        if idle and not self._idle_flushed and not self.app.rebalancing:
             await self._release(None)
             await self._send(self.detect.flush())
             self._idle_flushed = self._dirty = True
-        if self._dirty and time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS:
+        due = time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS
+        if (self._dirty or self.pending) and due:
             await self.checkpoint()
 
     async def checkpoint(self) -> None:

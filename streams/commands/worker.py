@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 @click.option("--app-id", default=None, help="Faust app id = consumer group [env TRENDWATCH_APP_ID].")
 @click.option("--prefix", "topic_prefix", default=None, help="Prefix for every topic name.")
 def worker(**flags) -> None:
-    """Run a worker: extract and count agents; several workers share the partitions."""
+    """Run a worker: extract, count and detect agents; several workers share the partitions."""
     settings = Settings.build(flags)
     if settings.store == "rocksdb":
         try:
