@@ -23,8 +23,9 @@ import click
 
 from detectors.events import InvalidEvent, parse_timestamp
 from streams.errors import InputError, UsageError
+from streams.commands.options import producer_options
 from streams.output import FileSink, GracefulStop, Progress, Tee, parse_speed, pump
-from streams.producer import MAX_RECORD_BYTES, KafkaSink
+from streams.producer import KafkaSink
 from streams.replay import DEFAULT_REORDER, ReplayStats, read_events, scan
 from streams.settings import Settings
 
@@ -113,11 +114,7 @@ def _checkpointed(events, sink, state: ReplayState, skip: int, counter: list):
               help="Progress file [default: <data_dir>/replay/<fingerprint>.json].")
 @click.option("--reorder", type=click.IntRange(0, 10_000_000), default=DEFAULT_REORDER, show_default=True,
               help="Events held back per file to restore event-time order.")
-@click.option("--record-bytes", type=click.IntRange(0, 1024 * 1024), default=MAX_RECORD_BYTES, show_default=True,
-              help="Largest Kafka record of aggregated events; 0 = one event per record.")
-@click.option("--compression", type=click.Choice(["gzip", "none", "lz4", "zstd", "snappy"]), default="gzip",
-              show_default=True, help="Kafka batch compression.")
-@click.option("--progress/--no-progress", default=None, help="Progress line on stderr [default: if a terminal].")
+@producer_options
 @click.option("--check", is_flag=True, help="Only check the input: count events and report bad lines; send nothing.")
 def replay(files, broker, topic_prefix, partitions, out, speed, since, until, tag, skip_bad, resume,
            state_path, reorder, record_bytes, compression, progress, check) -> None:

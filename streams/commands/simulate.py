@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from streams.errors import InputError
+from streams.commands.options import producer_options
 from streams.output import FileSink, GracefulStop, Progress, Tee, parse_speed, pump
-from streams.producer import MAX_RECORD_BYTES, KafkaSink
+from streams.producer import KafkaSink
 from streams.scenario import load_scenario, scenario_names
 from streams.settings import Settings
 from streams.simulator import generate, labels
@@ -47,11 +48,7 @@ def _write_labels(path: Path, truth: dict) -> None:
               help="Write the ground truth (surges and decoys, event-time ms) as JSON here.")
 @click.option("--speed", default="max", show_default=True, metavar="N|max",
               help="Event time runs N times faster than real time; max = no waiting.")
-@click.option("--record-bytes", type=click.IntRange(0, 1024 * 1024), default=MAX_RECORD_BYTES, show_default=True,
-              help="Largest Kafka record of aggregated events; 0 = one event per record.")
-@click.option("--compression", type=click.Choice(["gzip", "none", "lz4", "zstd", "snappy"]), default="gzip",
-              show_default=True, help="Kafka batch compression.")
-@click.option("--progress/--no-progress", default=None, help="Progress line on stderr [default: if a terminal].")
+@producer_options
 @click.option("--list", "list_only", is_flag=True, help="List the shipped scenarios and exit.")
 def simulate(name, seed, scale, out, broker, topic_prefix, partitions, labels_path, speed, record_bytes,
              compression, progress, list_only) -> None:

@@ -8,12 +8,16 @@ import collections
 import dataclasses
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer
 
 from streams.topics import create_topics, partition_counts
+
+sys.path.insert(0, str(Path(__file__).parent))
+from worker_harness import stop_process  # noqa: E402
 
 APP = Path(__file__).parent / "apps" / "chain_app.py"
 
@@ -55,12 +59,7 @@ def test_producer_to_faust_table_and_back(kafka_settings, subprocess_env, python
         seen = _read_changelog(kafka_settings.bootstrap_servers,
                                f"{kafka_settings.app_id}-counts-changelog", expected, timeout=90, worker=worker)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_process(worker, timeout=20)
         log.close()
     assert seen == expected, (tmp_path / "worker.log").read_text()[-3000:]
 

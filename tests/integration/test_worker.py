@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from streams.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))
-from worker_harness import Workers, read_jsonl, reference_counts, window_reader  # noqa: E402
+from worker_harness import Workers, read_jsonl, reference_counts, stop_process, window_reader  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -67,57 +68,55 @@ def test_max_speed_and_finite_speed_give_identical_windows(
     assert results[0] == results[1] == expected
 
 
+@contextmanager
+def background_replay(settings, history, env):
+    """Replay ``history`` into ``settings``' topics at 25,000x in a child process, stopped on exit."""
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "streams", "replay", str(history), "--broker", settings.broker,
+         "--prefix", settings.topic_prefix, "--partitions", str(settings.partitions), "--speed", "25000",
+         "--record-bytes", "4096"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield producer
+    finally:
+        stop_process(producer, timeout=0)
+
+
+def published_a_quarter(reader, expected) -> int:
+    """Wait (at most 60 s) until a quarter of the expected windows are out; how many there are."""
+    deadline = time.monotonic() + 60
+    while len(reader.poll()) < len(expected) // 4 and time.monotonic() < deadline:
+        pass
+    return len(reader.latest)
+
+
 def test_kill_9_mid_stream_and_restart_keeps_counts_exact(
         kafka_settings, history, python, subprocess_env, tmp_path):
     settings = dataclasses.replace(kafka_settings, partitions=2)
     expected = reference_counts(read_jsonl(history))
-    producer = subprocess.Popen(
-        [sys.executable, "-m", "streams", "replay", str(history), "--broker", settings.broker,
-         "--prefix", settings.topic_prefix, "--partitions", "2", "--speed", "25000", "--record-bytes", "4096"],
-        env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        with Workers(python, subprocess_env, settings, tmp_path) as pool, \
-                window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
-            first = pool.start(2)
-            deadline = time.monotonic() + 60
-            while len(reader.poll()) < len(expected) // 4 and time.monotonic() < deadline:
-                pass
-            before = len(reader.latest)
-            first.send_signal(signal.SIGKILL)
-            first.wait(timeout=10)
-            assert 0 < before < len(expected), "the kill landed mid-stream"
-            pool.start(2)
-            got = reader.wait_for(expected, timeout=120, workers=pool.procs[1:])
-            assert got == expected, pool.tail()
-            assert all(len(values) == 1 for values in reader.values.values()), "a window published with other counts"
-    finally:
-        if producer.poll() is None:
-            producer.kill()
-        producer.wait(timeout=60)
+    with background_replay(settings, history, subprocess_env), Workers(python, subprocess_env, settings, tmp_path) as pool, \
+            window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
+        first = pool.start(2)
+        before = published_a_quarter(reader, expected)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        assert 0 < before < len(expected), "the kill landed mid-stream"
+        pool.start(2)
+        got = reader.wait_for(expected, timeout=120, workers=pool.procs[1:])
+        assert got == expected, pool.tail()
+        assert all(len(values) == 1 for values in reader.values.values()), "a window published with other counts"
 
 
 def test_second_worker_joining_mid_stream_keeps_counts_exact(
         kafka_settings, history, python, subprocess_env, tmp_path):
     settings = dataclasses.replace(kafka_settings, partitions=4)
     expected = reference_counts(read_jsonl(history))
-    producer = subprocess.Popen(
-        [sys.executable, "-m", "streams", "replay", str(history), "--broker", settings.broker,
-         "--prefix", settings.topic_prefix, "--partitions", "4", "--speed", "25000", "--record-bytes", "4096"],
-        env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        with Workers(python, subprocess_env, settings, tmp_path) as pool, \
-                window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
-            pool.start(4)
-            deadline = time.monotonic() + 60
-            while len(reader.poll()) < len(expected) // 4 and time.monotonic() < deadline:
-                pass
-            before = len(reader.latest)
-            pool.start(4)  # a rebalance while the first worker has messages in flight
-            assert 0 < before < len(expected), "the second worker joined mid-stream"
-            got = reader.wait_for(expected, timeout=120, workers=pool.procs)
-            assert got == expected, pool.tail()
-            assert all(len(values) == 1 for values in reader.values.values()), "a window published with other counts"
-    finally:
-        if producer.poll() is None:
-            producer.kill()
-        producer.wait(timeout=60)
+    with background_replay(settings, history, subprocess_env), Workers(python, subprocess_env, settings, tmp_path) as pool, \
+            window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
+        pool.start(4)
+        before = published_a_quarter(reader, expected)
+        pool.start(4)  # a rebalance while the first worker has messages in flight
+        assert 0 < before < len(expected), "the second worker joined mid-stream"
+        got = reader.wait_for(expected, timeout=120, workers=pool.procs)
+        assert got == expected, pool.tail()
+        assert all(len(values) == 1 for values in reader.values.values()), "a window published with other counts"

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.cli import main
 from streams.kafka_local import free_port
+
+sys.path.insert(0, str(Path(__file__).parent))
+from worker_harness import stop_process  # noqa: E402
 
 
 def _samples(port: int) -> dict[tuple, float]:
@@ -46,12 +51,7 @@ def test_worker_serves_domain_and_faust_metrics_on_its_web_port(
                 seen = {}
             time.sleep(1)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_process(worker, timeout=30)
         log.close()
     assert seen.get(key) == posts
     assert seen.get(("faust_messages_received_total", ()), 0) > 0

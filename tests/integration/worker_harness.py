@@ -91,6 +91,19 @@ def window_reader(bootstrap: str, topic: str):
         reader.close()
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 20) -> int:
+    """SIGTERM, then SIGKILL after ``timeout`` seconds (0: at once); returns the exit code."""
+    if proc.poll() is None:
+        if timeout:
+            proc.terminate()
+            try:
+                return proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        proc.kill()
+    return proc.wait()
+
+
 class Workers:
     """``python -m streams worker`` subprocesses, all stopped on exit (also on failure)."""
 
@@ -123,11 +136,7 @@ class Workers:
             if proc.poll() is None:
                 proc.terminate()
         for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
         for log in self.logs:
             log.close()
 
