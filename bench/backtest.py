@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from streams.cli import tune_gc
 from streams.embedded import Pipeline, file_records
 from streams.settings import Settings
 
@@ -140,6 +141,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=0, help="stop after this many lines (0: all)")
     parser.add_argument("--tags", type=int, default=1_000_000, help="distinct tags in the memory run")
     args = parser.parse_args()
+    tune_gc()  # as every trendwatch command does
     with tempfile.TemporaryDirectory() as tmp:
         path = args.input
         if path is None:

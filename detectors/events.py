@@ -143,6 +143,9 @@ def _count(obj: dict, name: str, required: bool = False) -> int:
 
 
 def _given_hashtags(value: object) -> tuple[str, ...]:
+    if type(value) is list and len(value) == 1 and type(value[0]) is str:  # the common case
+        tag = normalise_hashtag(value[0])
+        return () if tag is None else (tag,)
     if type(value) is not list:
         raise InvalidEvent("bad_type", f"hashtags must be an array, not {_json_type(value)}")
     if len(value) > MAX_GIVEN_TAGS:
@@ -159,6 +162,21 @@ def _given_hashtags(value: object) -> tuple[str, ...]:
 
 
 def _parse_post(obj: dict) -> Post:
+    """A post; the common well-formed case in one test, anything else through ``_checked_post``."""
+    text, pid, author, ts = obj.get("text"), obj.get("id"), obj.get("author"), obj.get("ts")
+    if not (type(text) is str and type(pid) is str and type(author) is str and type(ts) is int
+            and len(text) <= MAX_TEXT_LENGTH and 0 < len(pid) <= MAX_ID_LENGTH
+            and 0 < len(author) <= MAX_ID_LENGTH and 0 <= ts < _MAX_TS):
+        return _checked_post(obj)
+    tags, lang, region, created = obj.get("hashtags"), obj.get("lang"), obj.get("region"), obj.get("author_created")
+    if not ((lang is None or type(lang) is str) and (region is None or type(region) is str)
+            and (created is None or (type(created) is int and 0 <= created < _MAX_TS))):
+        return _checked_post(obj)
+    return Post(pid, ts, author, text, extract_hashtags(text) if tags is None else _given_hashtags(tags),
+                lang, region, created)
+
+
+def _checked_post(obj: dict) -> Post:
     text = _require(obj, "text", str)
     if len(text) > MAX_TEXT_LENGTH:
         raise InvalidEvent("oversize", f"text has {len(text)} characters, more than {MAX_TEXT_LENGTH}")
@@ -172,6 +190,17 @@ def _parse_post(obj: dict) -> Post:
 
 
 def _parse_engagement(obj: dict) -> Engagement:
+    """An engagement; the common well-formed case in one test, anything else checked field by field."""
+    pid, ts, tags, views = obj.get("post_id"), obj.get("ts"), obj.get("hashtags"), obj.get("views")
+    likes, shares = obj.get("likes", 0), obj.get("shares", 0)
+    if (type(pid) is str and type(ts) is int and type(views) is int and type(likes) is int
+            and type(shares) is int and tags is not None and 0 < len(pid) <= MAX_ID_LENGTH
+            and 0 <= ts < _MAX_TS and views >= 0 and likes >= 0 and shares >= 0):
+        return Engagement(pid, ts, _given_hashtags(tags), views, likes, shares)
+    return _checked_engagement(obj)
+
+
+def _checked_engagement(obj: dict) -> Engagement:
     if "hashtags" not in obj or obj["hashtags"] is None:
         _missing("hashtags")
     return Engagement(_identifier(obj, "post_id"),
@@ -227,11 +256,13 @@ def parse_event(obj: object) -> Post | Engagement:
     raise InvalidEvent("unknown_type", f"type {str(kind)[:40]!r} is not 'post' or 'engagement'")
 
 
-def decode_record(value: bytes) -> tuple[list[Post | Engagement], list[Rejected]]:
+def decode_record(value: bytes, loads=json.loads) -> tuple[list[Post | Engagement], list[Rejected]]:
     """Decode one Kafka record: an event object or a JSON array of events.
 
     Every bad element of an array becomes a ``Rejected`` holding that
     element's JSON; a record that is not JSON at all is rejected whole.
+    ``loads`` is the JSON decoder (the worker passes a faster one, e.g.
+    ``orjson.loads``; it must raise ``ValueError`` on bad input).
 
     Examples
     --------
@@ -243,7 +274,7 @@ def decode_record(value: bytes) -> tuple[list[Post | Engagement], list[Rejected]
     if len(value) > MAX_RECORD_BYTES:
         return [], [Rejected("oversize", f"record has {len(value)} bytes, more than {MAX_RECORD_BYTES}", value)]
     try:
-        data = json.loads(value)
+        data = loads(value)
     except (ValueError, UnicodeDecodeError) as exc:
         return [], [Rejected("bad_json", str(exc)[:200], value)]
     if type(data) is not list:

@@ -6,6 +6,7 @@ non-zero (2 for usage errors, 1 otherwise), never a traceback.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 
@@ -20,9 +21,19 @@ from streams.commands import run
 from streams.commands import backtest
 from streams.errors import TrendwatchError
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "tune_gc"]
 
 _CHATTY_LOGGERS = ("kafka", "aiokafka")
+GC_THRESHOLDS = (50_000, 20, 100)
+"""Collector thresholds for long runs: every stage allocates short-lived objects by
+the million while window and detector state holds millions of long-lived ones;
+with Python's default (700, 10, 10) the collector took 20-25 % of a backtest."""
+
+
+def tune_gc() -> None:
+    """Collect less often, and never scan the objects that exist once imports are done."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    gc.freeze()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,6 +50,7 @@ def cli(log_level: str) -> None:
         # Client libraries log every retry; trendwatch reports the outcome itself.
         for name in _CHATTY_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
+    tune_gc()
 
 
 cli.add_command(kafka.kafka)

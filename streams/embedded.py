@@ -37,6 +37,7 @@ from streams.replay import read_events
 from streams.replay_formats import open_binary
 from streams.simulator import generate
 from streams.stages import Count, Detect, Extract
+from streams.stages.extract import JoinedLines
 
 __all__ = ["Pipeline", "Summary", "run", "scenario_records", "file_records", "BATCH", "RECORD_BYTES"]
 
@@ -112,21 +113,6 @@ def scenario_records(scenario, seed: int = 0, batch: int = BATCH) -> Iterator[by
         yield orjson.dumps(chunk)  # the bytes of encode_events, four times faster
 
 
-def _joined(lines: list[bytes]) -> list[bytes]:
-    """Lines of single events as one aggregated record (a JSON array), as producers send them.
-
-    Extract decodes an array several times faster than as many single
-    records. If any line is not JSON the lines go one by one, so Extract
-    rejects exactly the bad ones.
-    """
-    record = b"[" + b",".join(line.strip() for line in lines) + b"]"
-    try:
-        orjson.loads(record)
-    except orjson.JSONDecodeError:
-        return lines
-    return [record]
-
-
 def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool]) -> Iterator[list[bytes]]:
     """Records of up to ``batch`` lines and about ``RECORD_BYTES``, read in large chunks."""
     with open_binary(path) as handle:
@@ -140,11 +126,11 @@ def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool])
                 continue
             lines = (rest + chunk).split(b"\n")
             rest = lines.pop()
-            lines = [line for line in lines if line.strip()]
+            lines = [line.strip() for line in lines if line.strip()]
             for i in range(0, len(lines), batch):
-                yield _joined(lines[i:i + batch])
+                yield [JoinedLines.join(lines[i:i + batch])]
         if rest.strip():
-            yield _joined([rest])
+            yield [JoinedLines.join([rest.strip()])]
 
 
 def file_records(paths: Iterable[str | Path], *, tag: str | None = None, batch: int = BATCH,

@@ -22,13 +22,16 @@ Examples
 
 from __future__ import annotations
 
+import json
 import time
 import zlib
 
-from detectors.events import decode_record, is_new_author
+import orjson
+
+from detectors.events import NEW_AUTHOR_MS, decode_record
 from detectors.records import Mention, Post, Rejected
 
-__all__ = ["Extract", "partition_for"]
+__all__ = ["Extract", "JoinedLines", "partition_for"]
 
 
 def partition_for(hashtag: str, partitions: int) -> int:
@@ -82,25 +85,14 @@ class Extract:
         latest = self._clocks.get(source, -1)
         base = self.base_ms
         for value in values:
-            events, bad = decode_record(value)
-            rejected.extend(bad)
-            for event in events:
-                ts = event.ts
-                if ts > latest:
-                    latest = ts
-                bucket = ts - ts % base
-                if type(event) is Post:
-                    posts += 1
-                    new = 1 if is_new_author(event) else 0
-                    for tag in event.hashtags:
-                        cell = _cell(cells, tag, bucket, ts)
-                        cell[0] += 1
-                        cell[2] += new
-                        cell[4].add(event.author)
-                else:
-                    engagements += 1
-                    for tag in event.hashtags:
-                        _cell(cells, tag, bucket, ts)[1] += event.views
+            events, bad = decode_record(value, _loads)
+            if bad:
+                if type(value) is JoinedLines and bad[0].raw is value:
+                    events, bad = _line_by_line(value)
+                rejected.extend(bad)
+            p, e, latest = _accumulate(events, cells, base, latest)
+            posts += p
+            engagements += e
         self._clocks[source] = latest
         out = self._partitioned(cells)
         if self.metrics is not None:
@@ -130,10 +122,72 @@ class Extract:
         m.stage_seconds.labels(stage="extract").observe(seconds)
 
 
-def _cell(cells: dict, tag: str, bucket: int, ts: int) -> list:
-    cell = cells.get((tag, bucket))
-    if cell is None:
-        cell = cells[(tag, bucket)] = [0, 0, 0, ts, set()]
-    elif ts > cell[3]:
-        cell[3] = ts
-    return cell
+def _accumulate(events: list, cells: dict, base: int, latest: int) -> tuple[int, int, int]:
+    """Fold events into ``cells`` {(tag, bucket): [posts, views, new, max_ts, authors]}."""
+    posts = engagements = 0
+    for event in events:
+        ts = event.ts
+        if ts > latest:
+            latest = ts
+        bucket = ts - ts % base
+        if type(event) is Post:
+            posts += 1
+            created, author = event.author_created, event.author
+            new = 1 if created is not None and ts - created <= NEW_AUTHOR_MS else 0
+            for tag in event.hashtags:
+                cell = cells.get((tag, bucket))
+                if cell is None:
+                    cells[(tag, bucket)] = [1, 0, new, ts, {author}]
+                    continue
+                cell[0] += 1
+                cell[2] += new
+                cell[4].add(author)
+                if ts > cell[3]:
+                    cell[3] = ts
+        else:
+            engagements += 1
+            for tag in event.hashtags:
+                cell = cells.get((tag, bucket))
+                if cell is None:
+                    cells[(tag, bucket)] = [0, event.views, 0, ts, set()]
+                    continue
+                cell[1] += event.views
+                if ts > cell[3]:
+                    cell[3] = ts
+    return posts, engagements, latest
+
+
+class JoinedLines(bytes):
+    """JSON Lines as one JSON array record, as producers aggregate events (built by ``join``).
+
+    If the array is not JSON, ``Extract`` decodes the lines one by one, so
+    that only the bad lines are rejected.
+
+    >>> JoinedLines.join([b'{"a":1}', b'x']), JoinedLines.join([b'{"a":1}', b'x']).lines()
+    (b'[{"a":1}\\n,x]', [b'{"a":1}', b'x'])
+    """
+
+    @classmethod
+    def join(cls, lines: list[bytes]) -> JoinedLines:
+        """The lines (each without a newline) as ``[line\\n,line...]``: valid JSON if every line is."""
+        return cls(b"[" + b"\n,".join(lines) + b"]")
+
+    def lines(self) -> list[bytes]:
+        return self[1:-1].split(b"\n,")
+
+
+def _line_by_line(value: JoinedLines) -> tuple[list, list[Rejected]]:
+    events, rejected = [], []
+    for line in value.lines():
+        good, bad = decode_record(line, _loads)
+        events += good
+        rejected += bad
+    return events, rejected
+
+
+def _loads(value: bytes):
+    """``orjson.loads``, and ``json.loads`` for what orjson refuses but JSON allows (e.g. huge integers)."""
+    try:
+        return orjson.loads(value if type(value) is bytes else memoryview(value))  # not subclasses
+    except orjson.JSONDecodeError:
+        return json.loads(value)

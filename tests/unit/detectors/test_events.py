@@ -185,3 +185,35 @@ def test_decode_never_raises_and_accounts_for_everything(raw):
         return
     expected = len(data) if isinstance(data, list) else 1
     assert len(events) + len(rejected) == expected
+
+
+
+_FIELD_VALUES = st.sampled_from([None, True, -1, 0, 7, 4_102_444_800_000, 1.0, 2.5, "", "x", "fyp", ["fyp"], [],
+                                  [1], {}, "2025-01-13T00:00:00Z", "x" * 300, "x" * (MAX_TEXT_LENGTH + 1)])
+_VALID = {"post": {"v": 1, "type": "post", "id": "p1", "ts": 1736726400000, "author": "a", "text": "#Fyp hi",
+                   "hashtags": ["#Fyp"], "lang": "en", "region": "US", "author_created": 1736726000000},
+          "engagement": {"v": 1, "type": "engagement", "post_id": "p1", "ts": 1736726400000,
+                         "hashtags": ["fyp", "#RedNote"], "views": 3, "likes": 1, "shares": 0}}
+_MISSING = object()
+
+
+@settings(max_examples=500, deadline=None)
+@given(kind=st.sampled_from(["post", "engagement"]),
+       changes=st.dictionaries(st.sampled_from(["id", "post_id", "ts", "author", "text", "hashtags", "lang",
+                                                "region", "author_created", "views", "likes", "shares"]),
+                               st.one_of(_FIELD_VALUES, st.just(_MISSING)), max_size=3))
+def test_fast_path_agrees_with_field_by_field_checks(kind, changes):
+    """The one-test fast path for well-formed events gives exactly what the precise checks give."""
+    from detectors import events as ev
+
+    obj = {**_VALID[kind], **changes}
+    obj = {k: v for k, v in obj.items() if v is not _MISSING}
+    checked = ev._checked_post if kind == "post" else ev._checked_engagement
+
+    def outcome(parse):
+        try:
+            return parse(obj)
+        except InvalidEvent as exc:
+            return exc.reason
+
+    assert outcome(ev.parse_event) == outcome(checked)

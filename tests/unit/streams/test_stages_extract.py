@@ -4,6 +4,7 @@ import zlib
 import pytest
 
 from streams.stages import Extract, partition_for
+from streams.stages.extract import JoinedLines
 
 EVENTS = [
     {"v": 1, "type": "post", "id": "p1", "ts": 1_000, "author": "a", "text": "#RedNote hello #小红书",
@@ -43,6 +44,22 @@ def test_bad_input_is_rejected_with_reason_and_original_bytes_and_the_rest_kept(
     by_partition, rejected = Extract(60_000, 1).process([b"\xff\xfe", bad, json.dumps(EVENTS[:1]).encode()])
     assert [(r.reason, r.raw) for r in rejected] == [("bad_json", b"\xff\xfe"), ("missing_field", bad)]
     assert sum(m.posts for m in by_partition[0]) == 2
+
+
+def test_joined_lines_with_a_bad_line_reject_only_that_line():
+    lines = [json.dumps(e).encode() for e in EVENTS]
+    lines.insert(2, b'{"v":1,"type":"post",')
+    by_partition, rejected = Extract(60_000, 1).process([JoinedLines.join(lines)])
+    assert [(r.reason, r.raw) for r in rejected] == [("bad_json", b'{"v":1,"type":"post",')]
+    assert flat(by_partition) == flat(Extract(60_000, 1).process([json.dumps(EVENTS).encode()])[0])
+
+
+def test_json_that_the_fast_decoder_refuses_is_still_decoded_as_json():
+    """Integers beyond 64 bits are JSON: the record is decoded, only the bad event is rejected."""
+    record = json.dumps([EVENTS[1], {**EVENTS[2], "ts": 2 ** 70}]).encode()
+    by_partition, rejected = Extract(60_000, 1).process([record])
+    assert [r.reason for r in rejected] == ["bad_timestamp"]
+    assert sum(m.posts for m in by_partition[0]) == 1
 
 
 def test_partition_is_crc32_of_the_hashtag_so_every_process_agrees():
