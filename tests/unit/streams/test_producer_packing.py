@@ -5,6 +5,8 @@ import json
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streams.producer import RecordPacker, _set_gzip_level, encode_event, event_key
 
@@ -71,3 +73,13 @@ def test_gzip_level_reaches_kafka_python_batches():
     _set_gzip_level(6)
     assert gzip.decompress(fast) == gzip.decompress(small) == data
     assert len(fast) > len(small)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64))
+def test_murmur2_is_kafkas(key):
+    """Keys land where Kafka's default partitioner (and every Java client) puts them."""
+    from kafka.partitioner.default import murmur2 as reference
+
+    from streams.producer import murmur2
+    assert murmur2(key) == reference(key)
