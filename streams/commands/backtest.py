@@ -7,6 +7,7 @@ document instead; ``--report`` also writes an HTML page.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 from pathlib import Path
@@ -21,8 +22,9 @@ from streams.errors import InputError, UsageError
 from streams.scenario import load_scenario
 from streams.settings import Settings
 from streams.simulator import labels as scenario_labels
+from streams.stages import Detect
 
-__all__ = ["backtest", "backtest_document"]
+__all__ = ["backtest", "backtest_document", "detection_settings"]
 
 
 def _load_labels(path: Path) -> dict:
@@ -35,6 +37,17 @@ def _load_labels(path: Path) -> dict:
     if not isinstance(data, dict) or not {"start", "end", "surges"} <= set(data):
         raise InputError(f"labels {path} need start, end and surges (as written by `trendwatch simulate --labels`)")
     return data
+
+
+def detection_settings(settings: Settings) -> Settings:
+    """``settings`` counting only the window sizes the detector reads.
+
+    A backtest reports alerts, so the other sizes (1 min and 1 day by
+    default) would be counted for nothing; the alerts are the same.
+    """
+    scales = Detect.scales(settings.window_ms)
+    keep = tuple(name for name, ms in zip(settings.window_sizes, settings.window_ms) if ms in scales)
+    return dataclasses.replace(settings, window_sizes=keep)
 
 
 def backtest_document(summary: Summary, source: str, truth: dict | None) -> dict:
@@ -119,10 +132,10 @@ def backtest(files, labels_path, counts, tag, name, seed, as_json, report) -> No
     elif name is not None:
         scenario = load_scenario(name)
         truth = truth or scenario_labels(scenario, seed)
-        summary = run_pipeline(scenario_records(scenario, seed), Pipeline(Settings.build({})))
+        summary = run_pipeline(scenario_records(scenario, seed), Pipeline(detection_settings(Settings.build({}))))
         source = f"scenario {scenario.name} (seed {seed})"
     else:
-        summary = run_pipeline(file_records(files, tag=tag), Pipeline(Settings.build({})))
+        summary = run_pipeline(file_records(files, tag=tag), Pipeline(detection_settings(Settings.build({}))))
         source = ", ".join(map(str, files))
     doc = backtest_document(summary, source, truth)
     if report is not None:

@@ -55,12 +55,21 @@ class Detect:
         self.metrics = metrics
         self.windows = 0
 
+    @staticmethod
+    def scales(sizes_ms) -> tuple[int, int]:
+        """The fast and slow window sizes the model reads: those closest to 5 min and 1 h.
+
+        >>> Detect.scales((60_000, 300_000, 3_600_000, 86_400_000))
+        (300000, 3600000)
+        """
+        sizes = tuple(sizes_ms)
+        fast = _pick(sizes, FAST_MS)
+        return fast, _pick(tuple(s for s in sizes if s > fast) or sizes, SLOW_MS)
+
     @classmethod
     def from_settings(cls, settings, metrics=None) -> Detect:
-        """Fast and slow time scales from the configured window sizes (closest to 5 min and 1 h)."""
-        sizes = tuple(settings.window_ms)
-        fast = _pick(sizes, FAST_MS)
-        slow = _pick(tuple(s for s in sizes if s > fast) or sizes, SLOW_MS)
+        """Fast and slow time scales from the configured window sizes (see ``scales``)."""
+        fast, slow = cls.scales(settings.window_ms)
         return cls(TrendModel(SurgeScorer(fast_ms=fast, slow_ms=slow)), metrics)
 
     def process(self, windows: list[Window]) -> list[Alert]:
