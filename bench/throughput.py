@@ -11,7 +11,9 @@ run of one post per record), then measures in the same run:
 - ``memory``: peak RSS of a worker for 10k, 100k and 1M distinct hashtags.
 
 Usage: ``python bench/throughput.py --json`` (starts its own broker unless
-``--broker`` is given). Prints one JSON object.
+``--broker`` is given). Prints one JSON object. For a quick look at the one
+worker alone: ``--posts 200000 --skip-two --skip-quix --single-posts 0
+--memory-tags ""``; ``--profile FILE`` records its stacks with py-spy.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -89,15 +92,31 @@ def workers(bootstrap: str, prefix: str, count: int, tmp: Path, partitions: int)
             log.close()
 
 
+@contextmanager
+def profiled(pid: int, out: str | None):
+    """``py-spy record`` of process ``pid`` while the block runs (nothing if ``out`` is None)."""
+    if out is None:
+        yield
+        return
+    spy = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "50", "--format", "raw",
+                            "--output", out, "--nonblocking"], stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
+
+
 def worker_run(bootstrap: str, prefix: str, expected: int, count: int, tmp: Path, partitions: int,
-               timeout: float = 600) -> dict:
+               timeout: float = 600, profile: str | None = None) -> dict:
     """Posts/s of ``count`` workers from their first post to the count stage caught up."""
-    with workers(bootstrap, prefix, count, tmp, partitions) as (procs, urls):
+    with workers(bootstrap, prefix, count, tmp, partitions) as (procs, urls), profiled(procs[0].pid, profile):
         samples, deadline, final_batches, all_read_at = [], time.monotonic() + timeout, None, None
         while time.monotonic() < deadline:
             now = time.perf_counter()
             parts = [sample(url) for url in urls]
             done = {k: sum(p[k] for p in parts) for k in ("posts", "count_batches")}
+            done["cpu"] = sum(cpu_seconds(p.pid) for p in procs)
             samples.append((now, done))
             if all_read_at is None and done["posts"] >= expected:
                 all_read_at = now
@@ -110,10 +129,19 @@ def worker_run(bootstrap: str, prefix: str, expected: int, count: int, tmp: Path
             time.sleep(0.2)
         else:
             raise RuntimeError(f"workers did not catch up in {timeout}s; see {tmp}")
-        start = next((t, s["posts"]) for t, s in samples if s["posts"] > 0)
-        end = next(t for t, s in samples if final_batches is not None and s["count_batches"] >= final_batches)
+        start, first = next((t, s) for t, s in samples if s["posts"] > 0)
+        end, last = next((t, s) for t, s in samples
+                         if final_batches is not None and s["count_batches"] >= final_batches)
         rss = [peak_rss_mb(p.pid) for p in procs]
-    return {"eps": (expected - start[1]) / (end - start[0]), "peak_rss_mb": rss}
+    posts_timed = expected - first["posts"]
+    return {"eps": posts_timed / (end - start), "peak_rss_mb": rss,
+            "cpu_us_per_post": 1e6 * (last["cpu"] - first["cpu"]) / posts_timed}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def quix_eps(bootstrap: str, topic: str, expected_posts: int, seconds: float) -> dict | None:
@@ -156,8 +184,9 @@ def run(args, tmp: Path) -> dict:
         boot = url.replace("kafka://", "")
         prepared(url, f"tpa{run_id}-", args.partitions, args.posts, args.tags)
         result["raw_consumer_eps"] = raw_consumer_eps(boot, f"tpa{run_id}-posts", args.posts)
-        one = worker_run(url, f"tpa{run_id}-", args.posts, 1, tmp, args.partitions)
+        one = worker_run(url, f"tpa{run_id}-", args.posts, 1, tmp, args.partitions, profile=args.profile)
         result["worker_eps"] = one["eps"]
+        result["worker_cpu_us_per_post"] = one["cpu_us_per_post"]
         result["ratio"] = one["eps"] / result["raw_consumer_eps"]
         if not args.skip_two:
             prepared(url, f"tpb{run_id}-", args.partitions, args.posts, args.tags)
@@ -199,6 +228,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quix-seconds", type=float, default=60.0)
     parser.add_argument("--skip-quix", action="store_true")
     parser.add_argument("--skip-two", action="store_true")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="py-spy record (raw collapsed stacks) of the one-worker run into FILE")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp:
         result = run(args, Path(tmp))

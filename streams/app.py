@@ -25,6 +25,7 @@ from pathlib import Path
 
 import faust
 
+from streams.batch_send import BATCH_BYTES
 from streams.detect_flow import DetectFlow
 from streams.flow import Flow
 from streams.settings import Settings
@@ -51,7 +52,8 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         web_enabled=bool(web_port), web_port=web_port or 6066, web_host="127.0.0.1",
         topic_partitions=partitions, topic_replication_factor=1, table_standby_replicas=0,
         key_serializer="raw", value_serializer="raw", consumer_auto_offset_reset="earliest",
-        producer_acks=-1, broker_commit_interval=1.0, stream_buffer_maxsize=128,
+        producer_acks=-1, producer_max_batch_size=BATCH_BYTES, broker_commit_interval=1.0,
+        stream_buffer_maxsize=128,
         broker_session_timeout=10.0, broker_heartbeat_interval=1.0,
         # Revocation must not wait for acknowledgements: they come with checkpoints, and the
         # new owner replays from the last one anyway (idempotent by source offset).

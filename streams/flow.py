@@ -24,6 +24,7 @@ import time
 import orjson
 
 from detectors.records import Mention
+from streams.batch_send import BatchSender
 from streams.checkpoint import PartitionCounts
 from streams.stages import Count, Extract
 
@@ -53,6 +54,7 @@ class Flow:
         sources = tuple(range(posts_partitions))
         self.counts = PartitionCounts(lambda: Count.from_settings(settings, sources=sources, metrics=metrics))
         self.pending: list = []
+        self.batches = BatchSender(app)
         self.windows_published = 0
         self._sent_clock: dict[tuple[int, int], int] = {}
         self._sent_watermark: dict[int, int] = {}
@@ -73,14 +75,15 @@ class Flow:
                 continue
             self._sent_clock[(source, partition)] = clock
             value = orjson.dumps([m.to_dict() for m in mentions or ()])
-            await self._send("hashtag-mentions", None, value, partition, headers)
+            self._send("hashtag-mentions", None, value, partition, headers)
         if rejected:
             log.warning("%s[%d]@%d: %d rejected event(s), first: %s: %s", message.topic, source,
                         message.offset, len(rejected), rejected[0].reason, rejected[0].detail)
             for item in rejected:
-                await self._send("posts-dlq", None, item.raw, None, [
+                self._send("posts-dlq", None, item.raw, None, [
                     ("reason", item.reason.encode()), ("detail", item.detail.encode("utf-8")),
                     ("source", f"{message.topic}:{source}:{message.offset}".encode())])
+        await self.batches.flush()
 
     async def on_mentions(self, event) -> None:
         message = event.message
@@ -95,15 +98,19 @@ class Flow:
             log.error("%s[%d]@%d: not a mentions message, skipped: %r", message.topic,
                       message.partition, message.offset, exc)
             return
-        await self._publish(count.process(mentions, source=source, offset=offset, clock=clock))
-        await self._publish_watermark(message.partition, count.aggregator.watermark)
+        # State change and the messages it causes are queued in one step (no await between):
+        # a checkpoint taken while this agent waits on the producer covers both.
+        self._publish(count.process(mentions, source=source, offset=offset, clock=clock))
+        self._publish_watermark(message.partition, count.aggregator.watermark)
+        await self.batches.flush()
 
-    async def _publish(self, windows) -> None:
+    def _publish(self, windows) -> None:
+        add, topic = self.batches.add, self._names["hashtag-windows"]
         for window in windows:
-            await self._send("hashtag-windows", window.hashtag.encode("utf-8"), _window_json(window), None, None)
+            add(topic, window.hashtag.encode("utf-8"), _window_json(window))
         self.windows_published += len(windows)
 
-    async def _publish_watermark(self, partition: int, watermark: int | None, force: bool = False) -> None:
+    def _publish_watermark(self, partition: int, watermark: int | None, force: bool = False) -> None:
         """Tell the detect agent how far this partition's windows are complete."""
         if watermark is None:
             return
@@ -113,11 +120,11 @@ class Flow:
         self._sent_watermark[partition] = watermark if last is None else max(last, watermark)
         value = orjson.dumps({"partition": partition, "partitions": self.extract.partitions,
                               "watermark": self._sent_watermark[partition]})
-        await self._send("hashtag-windows", WATERMARK_KEY, value, None, None)
+        self._send("hashtag-windows", WATERMARK_KEY, value, None, None)
 
-    async def _send(self, topic: str, key, value, partition, headers) -> None:
-        """Hand one message to the producer (Faust's, without its per-message topic machinery)."""
-        await self.app.producer.send(self._names[topic], key, value, partition, None, headers)
+    def _send(self, topic: str, key, value, partition, headers) -> None:
+        """Queue one message for the producer (sent in batches by ``self.batches.flush()``)."""
+        self.batches.add(self._names[topic], key, value, partition, headers)
 
     def _table_items(self):
         return list(self.table.data.items())
@@ -160,10 +167,11 @@ class Flow:
             windows = count.flush()
             log.info("partition %d idle for %.1fs: flushed %d window(s)", partition,
                      self.settings.idle_flush, len(windows))
-            await self._publish(windows)
+            self._publish(windows)
             ends = [w.window_end for w in windows]
-            await self._publish_watermark(partition, max(ends, default=count.aggregator.watermark), force=True)
+            self._publish_watermark(partition, max(ends, default=count.aggregator.watermark), force=True)
             flushed = True
+        await self.batches.flush()
         if flushed or (self.pending and time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS):
             await self.checkpoint()
         if self.metrics is not None:
@@ -180,15 +188,23 @@ class Flow:
                 metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(lag, 0))
 
     async def checkpoint(self) -> None:
-        """Send changed state, flush the producer, then ack the messages it covers."""
+        """Send changed state, flush the producer, then ack the messages it covers.
+
+        Every message queued before the snapshot (the windows of the state it
+        holds) is handed to the producer by ``batches.flush()``, which also waits
+        for a flush another agent has under way; ``producer.flush()`` then waits
+        for all of it, batches included (see ``streams.batch_send``).
+        """
         async with self._lock:
             pending, self.pending = self.pending, []
             records = self.counts.snapshot()
             self._last_checkpoint = time.monotonic()
             changelog = self.table.changelog_topic.get_topic_name()
             for partition, key, value in records:
-                await self.app.producer.send(changelog, key, value, partition, None, None)
+                self.batches.add(changelog, key, value, partition)
+            await self.batches.flush()
             await self.app.producer.flush()
+            self.batches.check()
             for stream, event in pending:
                 await stream.ack(event)
             log.debug("checkpoint: %d state records, %d messages acked", len(records), len(pending))
