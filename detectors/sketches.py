@@ -26,7 +26,7 @@ import math
 import zlib
 from array import array
 
-__all__ = ["HyperLogLog", "DistinctCounter", "CountMin", "stable_hash"]
+__all__ = ["HyperLogLog", "DistinctCounter", "CountMin", "HashCache", "stable_hash"]
 
 
 def stable_hash(item: str) -> int:
@@ -36,6 +36,52 @@ def stable_hash(item: str) -> int:
     (True, True)
     """
     return int.from_bytes(hashlib.blake2b(item.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+class HashCache:
+    """``stable_hash`` of strings, remembered until ``size`` are known (then all are forgotten).
+
+    Parameters
+    ----------
+    size
+        Most hashes kept (>= 1).
+
+    Examples
+    --------
+    >>> cache = HashCache(size=2)
+    >>> cache.hashes(["ana", "bo"]) == [stable_hash("ana"), stable_hash("bo")], len(cache)
+    (True, 2)
+    >>> _ = cache.hashes(["cy"]); len(cache)
+    1
+    """
+
+    __slots__ = ("size", "_known")
+
+    def __init__(self, size: int = 1 << 16):
+        if size < 1:
+            raise ValueError(f"size must be >= 1, got {size}")
+        self.size = size
+        self._known: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def hashes(self, items) -> list[int]:
+        """The ``stable_hash`` of every item, in order."""
+        known = self._known
+        if len(known) >= self.size:
+            known.clear()
+        out = []
+        for item in items:
+            h = known.get(item)
+            if h is None:
+                h = known[item] = stable_hash(item)
+            out.append(h)
+        return out
+
+
+_INVERSE_POWERS = tuple(2.0 ** -r for r in range(256))
+"""``2.0 ** -rank`` for every register value (summed in register order, as before)."""
 
 
 def _pack(data: bytes) -> str:
@@ -75,12 +121,19 @@ class HyperLogLog:
         self.add_hash(stable_hash(item))
 
     def add_hash(self, h: int) -> None:
-        p = self.precision
-        index = h >> (64 - p)
-        rest = (h << p) & 0xFFFFFFFFFFFFFFFF
-        rank = 64 - p + 1 if rest == 0 else 65 - rest.bit_length()
-        if rank > self._registers[index]:
-            self._registers[index] = rank
+        """Count an item by its ``stable_hash``."""
+        self.add_hashes((h,))
+
+    def add_hashes(self, hashes) -> None:
+        """Count items by their ``stable_hash`` values (hash once, add to many sketches)."""
+        p, registers = self.precision, self._registers
+        shift, top = 64 - p, 65 - p
+        for h in hashes:
+            rest = (h << p) & 0xFFFFFFFFFFFFFFFF
+            rank = 65 - rest.bit_length() if rest else top
+            index = h >> shift
+            if rank > registers[index]:
+                registers[index] = rank
 
     def merge(self, other: HyperLogLog) -> None:
         """Fold ``other`` (same precision) into this sketch."""
@@ -93,7 +146,7 @@ class HyperLogLog:
         """The estimated number of distinct items."""
         m = len(self._registers)
         alpha = 0.7213 / (1 + 1.079 / m)
-        estimate = alpha * m * m / sum(2.0 ** -r for r in self._registers)
+        estimate = alpha * m * m / sum(map(_INVERSE_POWERS.__getitem__, self._registers))
         zeros = self._registers.count(0)
         if estimate <= 2.5 * m and zeros:
             estimate = m * math.log(m / zeros)
@@ -156,13 +209,11 @@ class DistinctCounter:
             if len(self._items) > self.threshold:
                 self._to_sketch()
         else:
-            for item in items:
-                self._hll.add(item)
+            self._hll.add_hashes(map(stable_hash, items))
 
     def _to_sketch(self) -> None:
         self._hll = HyperLogLog(self.precision)
-        for item in self._items:
-            self._hll.add(item)
+        self._hll.add_hashes(map(stable_hash, self._items))
         self._items = None
 
     @property
@@ -214,23 +265,24 @@ class CountMin:
         self.total = 0
         self._counts = array("q", bytes(8 * width * depth))
 
-    def _cells(self, key: str):
+    def positions(self, key: str) -> list[int]:
+        """Indices of the counters of ``key`` (the same in every sketch of this width and depth)."""
         h = stable_hash(key)
         h1, h2 = h & 0xFFFFFFFF, (h >> 32) | 1
         width = self.width
         return [row * width + (h1 + row * h2) % width for row in range(self.depth)]
 
-    def update(self, key: str, count: int = 1) -> None:
-        """Add ``count`` (>= 0) to ``key``."""
+    def update(self, key: str, count: int = 1, positions: list[int] | None = None) -> None:
+        """Add ``count`` (>= 0) to ``key`` (whose ``positions`` may be given)."""
         counts = self._counts
-        for cell in self._cells(key):
+        for cell in positions or self.positions(key):
             counts[cell] += count
         self.total += count
 
-    def estimate(self, key: str) -> int:
+    def estimate(self, key: str, positions: list[int] | None = None) -> int:
         """An upper bound of the count of ``key`` (exact without collisions)."""
         counts = self._counts
-        return min(counts[cell] for cell in self._cells(key))
+        return min(counts[cell] for cell in positions or self.positions(key))
 
     def to_state(self) -> dict:
         return {"w": self.width, "d": self.depth, "n": self.total, "c": _pack(self._counts.tobytes())}

@@ -38,19 +38,23 @@ Examples
 from __future__ import annotations
 
 from detectors.records import Mention, Window
-from detectors.sketches import CountMin, DistinctCounter
-from detectors.windows_state import cell_from_state, cell_state, format_size
+from detectors.sketches import CountMin, HashCache, HyperLogLog
+from detectors.windows_state import SKETCH_PREFIX, WindowsCheckpoint, format_size
 
 __all__ = ["WindowAggregator", "SKETCH_PREFIX"]
 
-SKETCH_PREFIX = ":"
-"""Unit names of sketch windows start with this (hashtags never do)."""
-
-# A cell is [posts, views, new_authors, DistinctCounter, closed].
+# A cell is [posts, views, new_authors, authors, closed]; authors is the set of
+# names while it has at most ``exact_authors``, then a HyperLogLog of them.
 _POSTS, _VIEWS, _NEW, _AUTHORS, _CLOSED = range(5)
+_CACHED_BUCKETS = 1 << 12  # base buckets whose window keys are kept
+_NO_CELLS: dict = {}  # the cells of an untracked hashtag (never filled)
 
 
-class WindowAggregator:
+def _end_then_size(key: tuple[int, int]) -> tuple[int, int]:
+    return key[0] + key[1], key[0]
+
+
+class WindowAggregator(WindowsCheckpoint):
     """Per-hashtag windowed counts at several sizes, closed by an event-time watermark.
 
     Parameters
@@ -85,6 +89,8 @@ class WindowAggregator:
             raise ValueError(f"retention must be >= 0, got {retention}")
         if max_tags < 1:
             raise ValueError(f"max_tags must be >= 1, got {max_tags}")
+        if exact_authors < 0:
+            raise ValueError(f"exact_authors must be >= 0, got {exact_authors}")
         self.sizes = sizes
         self.allowed_lateness = allowed_lateness
         self.late_policy = late_policy
@@ -97,11 +103,13 @@ class WindowAggregator:
         self._names = {s: format_size(s) for s in sizes}
         self._clocks: dict[str, int] = {}
         self._watermark: int | None = None
-        self._cells: dict[str, dict[tuple[int, int], list]] = {}
-        self._open: dict[tuple[int, int], set[str]] = {}
-        self._retained: dict[tuple[int, int], set[str]] = {}
+        self._cells: dict[str, dict[tuple[int, int], list]] = {}  # hashtag -> window key -> cell
+        self._open: dict[tuple[int, int], dict[str, list]] = {}  # window key -> hashtag -> cell
+        self._retained: dict[tuple[int, int], dict[str, list]] = {}  # the same for closed cells
         self._sketches: dict[tuple[int, int], tuple[CountMin, CountMin, CountMin]] = {}
         self._dirty: set[str] = set()
+        self._keys: dict[int, tuple[tuple[int, int], ...]] = {}  # base bucket -> its window keys
+        self._hashes = HashCache()  # authors are hashed once for the sketches of every size
 
     @property
     def watermark(self) -> int | None:
@@ -120,31 +128,38 @@ class WindowAggregator:
 
     def update(self, mention: Mention) -> list[Window]:
         """Count ``mention``; returns corrected windows if it was late and applied."""
-        tag, bucket, wm = mention.hashtag, mention.bucket, self._watermark
-        late = wm is not None and bucket - bucket % self.sizes[0] + self.sizes[0] <= wm
+        tag, wm = mention.hashtag, self._watermark
+        keys = self._keys.get(mention.bucket) or self._bucket_keys(mention.bucket)
+        late = wm is not None and keys[0][0] + keys[0][1] <= wm
         if late and self.late_policy == "drop":
             self.late_dropped += mention.posts or 1
             return []
-        cells = self._cells.get(tag)
-        if cells is None and len(self._cells) >= self.max_tags:
-            self._sketch(mention)
+        cells = self._cells.get(tag, _NO_CELLS)
+        if cells is _NO_CELLS and len(self._cells) >= self.max_tags:
+            self._sketch(mention, keys)
             return []
         posts, views, new, authors = mention.posts, mention.views, mention.new_authors, mention.authors
-        out, applied = [], False
-        for size in self.sizes:
-            key = (size, bucket - bucket % size)
-            cell = cells.get(key) if cells is not None else None
-            if cell is None:
-                closed = wm is not None and key[0] + key[1] <= wm
+        out, applied, hashes, exact = [], False, None, self.exact_authors
+        for key in keys:
+            cell = cells.get(key)
+            if cell is not None:
+                cell[0] += posts
+                cell[1] += views
+                cell[2] += new
+                if authors:
+                    known = cell[3]
+                    if known.__class__ is set:
+                        known.update(authors)
+                        if len(known) > exact:
+                            cell[3] = self._sketch_authors(known)
+                    else:
+                        known.add_hashes(hashes or (hashes := self._hashes.hashes(authors)))
+            else:
+                closed = late and key[0] + key[1] <= wm
                 if closed and key[0] + key[1] + self.retention <= wm:
                     continue
-                cell = self._new_cell(tag, key, closed)
+                cell = self._new_cell(tag, key, [posts, views, new, set(authors), closed])
                 cells = self._cells[tag]
-            cell[0] += posts
-            cell[1] += views
-            cell[2] += new
-            if authors:
-                cell[3].update(authors)
             if cell[4]:
                 out.append(self._window(tag, key, cell))
             applied = True
@@ -156,33 +171,50 @@ class WindowAggregator:
                 self.late_dropped += posts or 1
         return out
 
-    def _new_cell(self, tag: str, key: tuple[int, int], closed: bool) -> list:
-        cell = [0, 0, 0, DistinctCounter(self.exact_authors), closed]
-        self._cells.setdefault(tag, {})[key] = cell
-        (self._retained if closed else self._open).setdefault(key, set()).add(tag)
+    def _bucket_keys(self, bucket: int) -> tuple[tuple[int, int], ...]:
+        if len(self._keys) >= _CACHED_BUCKETS:
+            self._keys.clear()
+        keys = self._keys[bucket] = tuple((size, bucket - bucket % size) for size in self.sizes)
+        return keys
+
+    def _sketch_authors(self, authors: set[str]) -> HyperLogLog:
+        hll = HyperLogLog()
+        hll.add_hashes(self._hashes.hashes(authors))
+        return hll
+
+    def _new_cell(self, tag: str, key: tuple[int, int], cell: list) -> list:
+        if len(cell[_AUTHORS]) > self.exact_authors:
+            cell[_AUTHORS] = self._sketch_authors(cell[_AUTHORS])
+        cells = self._cells.get(tag)
+        if cells is None:
+            cells = self._cells[tag] = {}
+        cells[key] = cell
+        index = self._retained if cell[_CLOSED] else self._open
+        group = index.get(key)
+        if group is None:
+            group = index[key] = {}
+        group[tag] = cell
         return cell
 
-    def _sketch(self, mention: Mention) -> None:
-        tag, wm = mention.hashtag, self._watermark
+    def _sketch(self, mention: Mention, keys: tuple[tuple[int, int], ...]) -> None:
+        tag, wm, positions = mention.hashtag, self._watermark, None
         self.sketched_posts += mention.posts
         estimates = {}
-        for size in self.sizes:
-            key = (size, mention.bucket - mention.bucket % size)
+        for key in keys:
             if wm is not None and key[0] + key[1] <= wm:
                 continue
             tails = self._sketches.get(key)
             if tails is None:
                 tails = self._sketches[key] = (CountMin(), CountMin(), CountMin())
+            positions = positions or tails[0].positions(tag)  # every tail has the default shape
             for tail, count in zip(tails, (mention.posts, mention.views, mention.new_authors)):
-                tail.update(tag, count)
+                tail.update(tag, count, positions)
             self._dirty.add(f"{SKETCH_PREFIX}{key[0]}:{key[1]}")
-            estimates[key] = [tail.estimate(tag) for tail in tails]
-        base = estimates.get((self.sizes[0], mention.bucket - mention.bucket % self.sizes[0]))
+            estimates[key] = [tail.estimate(tag, positions) for tail in tails]
+        base = estimates.get(keys[0])
         if base and base[0] >= self.promote_at and len(self._cells) < self.max_tags + self.max_tags // 10:
             for key, (posts, views, new) in estimates.items():
-                cell = self._new_cell(tag, key, False)
-                cell[:3] = posts, views, new
-                cell[_AUTHORS].update(mention.authors)
+                self._new_cell(tag, key, [posts, views, new, set(mention.authors), False])
             self._dirty.add(tag)
 
     def advance(self, time: int, source: str = "") -> list[Window]:
@@ -200,99 +232,50 @@ class WindowAggregator:
         if self._watermark is not None and wm <= self._watermark:
             return []
         self._watermark = wm
-        return self._close(lambda key: key[0] + key[1] <= wm)
+        return self._close(wm)
 
     def flush(self) -> list[Window]:
         """Close every open window now (end of input or idle input)."""
-        return self._close(lambda key: True)
+        return self._close(None)
 
-    def _close(self, due) -> list[Window]:
-        wm, out = self._watermark, []
-        for key in sorted((k for k in self._open if due(k)), key=lambda k: (k[0] + k[1], k[0])):
-            for tag in sorted(self._open.pop(key)):
-                cell = self._cells[tag][key]
-                out.append(self._window(tag, key, cell))
-                cell[_CLOSED] = True
-                self._retained.setdefault(key, set()).add(tag)
-                self._dirty.add(tag)
-        if wm is not None:
-            for key in [k for k in self._retained if k[0] + k[1] + self.retention <= wm]:
-                for tag in self._retained.pop(key):
-                    self._drop_cell(tag, key)
-            for key in [k for k in self._sketches if k[0] + k[1] <= wm]:
-                del self._sketches[key]
-                self._dirty.add(f"{SKETCH_PREFIX}{key[0]}:{key[1]}")
+    def _close(self, until: int | None) -> list[Window]:
+        opened, retained, dirty, out = self._open, self._retained, self._dirty, []
+        due = [key for key in opened if until is None or key[0] + key[1] <= until]
+        for key in sorted(due, key=_end_then_size):
+            group = opened.pop(key)
+            size, start = key
+            name, end = self._names[size], start + size
+            for tag in sorted(group):
+                cell = group[tag]
+                known = cell[3]
+                out.append(Window(tag, name, start, end, cell[0], cell[1],
+                                  len(known) if known.__class__ is set else known.count, cell[2]))
+                cell[4] = True
+            if key in retained:
+                retained[key].update(group)
+            else:
+                retained[key] = group
+            dirty.update(group)
+        if self._watermark is not None:
+            self._expire(self._watermark)
         return out
 
-    def _drop_cell(self, tag: str, key: tuple[int, int]) -> None:
-        cells = self._cells[tag]
-        del cells[key]
-        if not cells:
-            del self._cells[tag]
-        self._dirty.add(tag)
+    def _expire(self, wm: int) -> None:
+        cells, dirty = self._cells, self._dirty
+        for key in [k for k in self._retained if k[0] + k[1] + self.retention <= wm]:
+            group = self._retained.pop(key)
+            dirty.update(group)
+            for tag in group:
+                tag_cells = cells[tag]
+                del tag_cells[key]
+                if not tag_cells:
+                    del cells[tag]
+        for key in [k for k in self._sketches if k[0] + k[1] <= wm]:
+            del self._sketches[key]
+            dirty.add(f"{SKETCH_PREFIX}{key[0]}:{key[1]}")
 
     def _window(self, tag: str, key: tuple[int, int], cell: list) -> Window:
         size, start = key
+        known = cell[_AUTHORS]
         return Window(tag, self._names[size], start, start + size, cell[_POSTS], cell[_VIEWS],
-                      cell[_AUTHORS].count, cell[_NEW])
-
-    # -- state for checkpoints: one small "unit" per hashtag or sketch window, plus meta --
-
-    def pop_dirty(self) -> set[str]:
-        """Names of the units changed since the last call (hashtags, sketch windows)."""
-        dirty, self._dirty = self._dirty, set()
-        return dirty
-
-    def units(self) -> list[str]:
-        """Names of all units that have state."""
-        return [*self._cells, *(f"{SKETCH_PREFIX}{s}:{t}" for s, t in self._sketches)]
-
-    def unit_state(self, unit: str):
-        """JSON-ready state of one unit, or None if it has none (deleted)."""
-        if unit.startswith(SKETCH_PREFIX):
-            size, start = map(int, unit[len(SKETCH_PREFIX):].split(":"))
-            tails = self._sketches.get((size, start))
-            return None if tails is None else [t.to_state() for t in tails]
-        cells = self._cells.get(unit)
-        return None if cells is None else [cell_state(key, cell) for key, cell in cells.items()]
-
-    def load_unit(self, unit: str, state) -> None:
-        """Replace one unit with ``unit_state`` output (None: remove it)."""
-        if unit.startswith(SKETCH_PREFIX):
-            key = tuple(map(int, unit[len(SKETCH_PREFIX):].split(":")))
-            self._sketches.pop(key, None)
-            if state is not None:
-                self._sketches[key] = tuple(CountMin.from_state(t) for t in state)
-            return
-        for key in self._cells.pop(unit, {}):
-            for index in (self._open, self._retained):
-                if unit in index.get(key, ()):
-                    index[key].discard(unit)
-                    if not index[key]:
-                        del index[key]
-        for item in state or ():
-            key, cell = cell_from_state(item)
-            self._cells.setdefault(unit, {})[key] = cell
-            (self._retained if cell[_CLOSED] else self._open).setdefault(key, set()).add(unit)
-
-    def meta_state(self) -> dict:
-        return {"clocks": dict(self._clocks), "wm": self._watermark,
-                "late": [self.late_applied, self.late_dropped], "sketched": self.sketched_posts}
-
-    def load_meta(self, state: dict) -> None:
-        self._clocks = dict(state["clocks"])
-        self._watermark = state["wm"]
-        self.late_applied, self.late_dropped = state["late"]
-        self.sketched_posts = state["sketched"]
-
-    def to_state(self) -> dict:
-        """The whole state as one JSON-ready dict (see ``from_state``)."""
-        return {"meta": self.meta_state(), "units": {u: self.unit_state(u) for u in self.units()}}
-
-    def load_state(self, state: dict) -> None:
-        """Replace the state with ``to_state`` output (same configuration)."""
-        self.__init__(self.sizes, self.allowed_lateness, self.late_policy, self.retention, self.sources,
-                      self.max_tags, self.exact_authors, self.promote_at)
-        self.load_meta(state["meta"])
-        for unit, unit_state in state["units"].items():
-            self.load_unit(unit, unit_state)
+                      len(known) if known.__class__ is set else known.count, cell[_NEW])

@@ -1,11 +1,12 @@
 import json
+import math
 import pickle
 import random
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from detectors.sketches import CountMin, DistinctCounter, HyperLogLog, stable_hash
+from detectors.sketches import CountMin, DistinctCounter, HashCache, HyperLogLog, stable_hash
 
 
 @pytest.mark.parametrize("n", [10, 1_000, 50_000])
@@ -88,7 +89,34 @@ def test_count_min_state_round_trip_and_pickle():
     (lambda: DistinctCounter(threshold=-1), "threshold"),
     (lambda: CountMin(width=0), "width"),
     (lambda: CountMin(depth=0), "depth"),
+    (lambda: HashCache(size=0), "size"),
 ])
 def test_invalid_arguments_name_the_parameter(make, name):
     with pytest.raises(ValueError, match=name):
         make()
+
+
+@given(st.lists(st.text(max_size=6), max_size=300), st.integers(4, 12))
+@settings(max_examples=60, deadline=None)
+def test_hashing_once_gives_the_same_registers_and_count(items, precision):
+    one_by_one, by_hash = HyperLogLog(precision), HyperLogLog(precision)
+    for item in items:
+        one_by_one.add(item)
+    by_hash.add_hashes([stable_hash(item) for item in items])
+    assert by_hash.to_state() == one_by_one.to_state()
+    registers = one_by_one._registers
+    m = len(registers)
+    raw = 0.7213 / (1 + 1.079 / m) * m * m / sum(2.0 ** -r for r in registers)
+    zeros = registers.count(0)
+    assert by_hash.count == round(m * math.log(m / zeros) if raw <= 2.5 * m and zeros else raw)
+
+
+def test_count_min_with_precomputed_positions_counts_the_same():
+    plain, reused = CountMin(width=32, depth=3), CountMin(width=32, depth=3)
+    for i in range(200):
+        key = f"k{i % 23}"
+        plain.update(key, i % 4)
+        reused.update(key, i % 4, reused.positions(key))
+    assert plain.to_state() == reused.to_state()
+    assert [plain.estimate(f"k{i}") for i in range(23)] == [reused.estimate(f"k{i}", plain.positions(f"k{i}"))
+                                                           for i in range(23)]

@@ -174,6 +174,7 @@ def test_exact_below_the_cap():
     ({"sizes": ()}, "sizes"), ({"sizes": (60_000, 90_000)}, "sizes"),
     ({"allowed_lateness": -1}, "allowed_lateness"), ({"late_policy": "keep"}, "late_policy"),
     ({"retention": -5}, "retention"), ({"max_tags": 0}, "max_tags"),
+    ({"exact_authors": -1}, "exact_authors"),
 ])
 def test_invalid_arguments_name_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):

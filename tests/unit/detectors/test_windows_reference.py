@@ -1,0 +1,233 @@
+"""WindowAggregator against a straightforward reference of the same rules.
+
+The reference keeps one flat dict of cells keyed by (hashtag, size, start),
+counts authors with ``DistinctCounter`` and finds everything by scanning, so
+it is slow and obviously right. Both are fed the same random operations
+(mentions, clocks of several sources, flushes, checkpoint round trips) and
+must return the same windows in the same order, with the same late, sketch
+and promotion counters.
+"""
+
+import json
+import random
+
+from hypothesis import given, settings, strategies as st
+
+from detectors.records import Mention, Window
+from detectors.sketches import CountMin, DistinctCounter
+from detectors.windows import WindowAggregator
+from detectors.windows_state import format_size
+
+
+class Reference:
+    def __init__(self, sizes, allowed_lateness, late_policy, retention, sources, max_tags, exact_authors,
+                 promote_at):
+        self.sizes, self.lateness, self.policy = sorted(sizes), allowed_lateness, late_policy
+        self.retention = allowed_lateness if retention is None else retention
+        self.sources, self.max_tags = [str(s) for s in sources], max_tags
+        self.exact, self.promote_at = exact_authors, promote_at
+        self.cells, self.sketches, self.clocks, self.wm = {}, {}, {}, None
+        self.late_applied = self.late_dropped = self.sketched_posts = 0
+
+    def tags(self):
+        return {tag for tag, _, _ in self.cells}
+
+    def snapshot(self):
+        return {key: (int(c["closed"]), c["posts"], c["views"], c["new"], authors(c["authors"].to_state()))
+                for key, c in self.cells.items()}
+
+    def window(self, tag, size, start):
+        c = self.cells[(tag, size, start)]
+        return Window(tag, format_size(size), start, start + size, c["posts"], c["views"], c["authors"].count,
+                      c["new"])
+
+    def new_cell(self, tag, size, start, closed, counts=(0, 0, 0)):
+        cell = dict(zip(("posts", "views", "new"), counts), authors=DistinctCounter(self.exact), closed=closed)
+        self.cells[(tag, size, start)] = cell
+        return cell
+
+    def update(self, m):
+        wm, base = self.wm, self.sizes[0]
+        late = wm is not None and m.bucket - m.bucket % base + base <= wm
+        if late and self.policy == "drop":
+            self.late_dropped += m.posts or 1
+            return []
+        if m.hashtag not in self.tags() and len(self.tags()) >= self.max_tags:
+            self.sketch(m)
+            return []
+        out, applied = [], False
+        for size in self.sizes:
+            start = m.bucket - m.bucket % size
+            cell = self.cells.get((m.hashtag, size, start))
+            if cell is None:
+                closed = wm is not None and start + size <= wm
+                if closed and start + size + self.retention <= wm:
+                    continue
+                cell = self.new_cell(m.hashtag, size, start, closed)
+            cell["posts"] += m.posts
+            cell["views"] += m.views
+            cell["new"] += m.new_authors
+            cell["authors"].update(m.authors)
+            if cell["closed"]:
+                out.append(self.window(m.hashtag, size, start))
+            applied = True
+        if late:
+            if applied:
+                self.late_applied += m.posts or 1
+            else:
+                self.late_dropped += m.posts or 1
+        return out
+
+    def sketch(self, m):
+        self.sketched_posts += m.posts
+        estimates = {}
+        for size in self.sizes:
+            start = m.bucket - m.bucket % size
+            if self.wm is not None and start + size <= self.wm:
+                continue
+            tails = self.sketches.setdefault((size, start), [CountMin(), CountMin(), CountMin()])
+            for tail, count in zip(tails, (m.posts, m.views, m.new_authors)):
+                tail.update(m.hashtag, count)
+            estimates[(size, start)] = [tail.estimate(m.hashtag) for tail in tails]
+        base = estimates.get((self.sizes[0], m.bucket - m.bucket % self.sizes[0]))
+        if base and base[0] >= self.promote_at and len(self.tags()) < self.max_tags + self.max_tags // 10:
+            for (size, start), counts in estimates.items():
+                self.new_cell(m.hashtag, size, start, False, counts)["authors"].update(m.authors)
+
+    def advance(self, time, source=""):
+        source = str(source)
+        self.clocks[source] = max(time, self.clocks.get(source, -1))
+        if any(s not in self.clocks for s in self.sources):
+            return []
+        wm = min(self.clocks[s] for s in self.sources or self.clocks) - self.lateness
+        if self.wm is not None and wm <= self.wm:
+            return []
+        self.wm = wm
+        return self.close(lambda end: end <= wm)
+
+    def flush(self):
+        return self.close(lambda end: True)
+
+    def close(self, due):
+        opened = [(start + size, size, tag, start) for (tag, size, start), c in self.cells.items()
+                  if not c["closed"] and due(start + size)]
+        out = []
+        for _, size, tag, start in sorted(opened):
+            out.append(self.window(tag, size, start))
+            self.cells[(tag, size, start)]["closed"] = True
+        if self.wm is not None:
+            for (tag, size, start), c in list(self.cells.items()):
+                if c["closed"] and start + size + self.retention <= self.wm:
+                    del self.cells[(tag, size, start)]
+            for size, start in [k for k in self.sketches if sum(k) <= self.wm]:
+                del self.sketches[(size, start)]
+        return out
+
+
+def authors(state):
+    return ("hll", state["hll"]) if "hll" in state else ("items", sorted(state["items"]))
+
+
+def snapshot(agg):
+    """Every cell of ``agg`` from its checkpoint state: closed flag, counts, authors exact or sketched."""
+    return {(tag, size, start): (closed, posts, views, new, authors(known))
+            for tag in agg.units() if not tag.startswith(":")
+            for size, start, closed, posts, views, new, known in agg.unit_state(tag)}
+
+
+configs = st.fixed_dictionaries({
+    "sizes": st.sampled_from([(60_000,), (60_000, 300_000), (60_000, 300_000, 3_600_000), (120_000, 360_000)]),
+    "allowed_lateness": st.sampled_from([0, 30_000, 120_000]),
+    "late_policy": st.sampled_from(["apply", "drop"]),
+    "retention": st.sampled_from([None, 0, 90_000, 600_000]),
+    "sources": st.sampled_from([(), ("0", "1")]),
+    "max_tags": st.sampled_from([1, 4, 10, 12]),  # from 10 on, a tenth more may be promoted
+    "exact_authors": st.integers(0, 6),
+    "promote_at": st.integers(1, 4),
+})
+
+
+def operations(seed, n, sources):
+    """Mentions around two sources' clocks (some far behind), clock reports, flushes, round trips."""
+    rng, clocks, ops = random.Random(seed), [0, 0], []
+    for _ in range(n):
+        s = rng.randrange(2)
+        clocks[s] += rng.choice([0, 1_000, 20_000, 70_000, 400_000])
+        roll = rng.random()
+        if roll < 0.7:
+            ts = max(0, clocks[s] - rng.choice([0, 0, 10_000, 100_000, 700_000]))
+            authors = tuple(sorted({f"u{rng.randrange(12)}" for _ in range(rng.randrange(4))}))
+            ops.append(("mention", Mention(f"t{rng.randrange(16)}", ts - ts % 60_000, ts, posts=rng.randrange(3),
+                                           views=rng.randrange(9), new_authors=rng.randrange(2), authors=authors)))
+        elif roll < 0.9:
+            ops.append(("advance", clocks[s], str(s) if sources else ""))
+        else:
+            ops.append((rng.choice(["flush", "round trip", "units"]),))
+    return ops
+
+
+def restored(agg, config, incremental):
+    copy = WindowAggregator(**config)
+    if incremental:  # unit by unit, as the worker's changelog does
+        for unit in agg.units():
+            copy.load_unit(unit, json.loads(json.dumps(agg.unit_state(unit))))
+        copy.load_meta(json.loads(json.dumps(agg.meta_state())))
+    else:
+        copy.load_state(json.loads(json.dumps(agg.to_state())))
+    return copy
+
+
+@given(configs, st.integers(0, 10 ** 6))
+@settings(max_examples=150, deadline=None)
+def test_aggregator_matches_the_reference(config, seed):
+    agg, ref = WindowAggregator(**config), Reference(**config)
+    for op in operations(seed, 120, config["sources"]):
+        if op[0] == "mention":
+            assert agg.update(op[1]) == ref.update(op[1])
+        elif op[0] == "advance":
+            assert agg.advance(op[1], op[2]) == ref.advance(op[1], op[2])
+        elif op[0] == "flush":
+            assert agg.flush() == ref.flush()
+        else:
+            agg = restored(agg, config, incremental=op[0] == "units")
+        counters = (agg.late_applied, agg.late_dropped, agg.sketched_posts, agg.tracked_tags, agg.watermark)
+        assert counters == (ref.late_applied, ref.late_dropped, ref.sketched_posts, len(ref.tags()), ref.wm)
+        assert agg.has_open == any(not c["closed"] for c in ref.cells.values())
+        assert snapshot(agg) == ref.snapshot()
+    assert agg.flush() == ref.flush()
+
+
+def test_the_stress_paths_are_reached():
+    """The random operations above do produce late, sketched, promoted and sketched-author windows."""
+    config = dict(sizes=(60_000, 300_000), allowed_lateness=30_000, late_policy="apply", retention=600_000,
+                  sources=(), max_tags=10, exact_authors=2, promote_at=2)
+    agg, promoted, estimated = WindowAggregator(**config), False, False
+    for op in operations(1, 2000, ()):
+        if op[0] == "mention":
+            known = op[1].hashtag in agg.units()
+            agg.update(op[1])
+            promoted |= not known and op[1].hashtag in agg.units() and agg.tracked_tags > config["max_tags"]
+        elif op[0] == "advance":
+            estimated |= any(w.authors > 2 for w in agg.advance(op[1]))
+    assert agg.late_applied > 0 and agg.sketched_posts > 0 and promoted and estimated
+
+
+def test_checkpoints_written_with_distinct_counters_restore():
+    """Cells store authors in the ``DistinctCounter.to_state`` form, exact or sketched."""
+    exact, sketched = DistinctCounter(threshold=3), DistinctCounter(threshold=3)
+    exact.update(["a", "b"])
+    sketched.update([f"u{i}" for i in range(50)])
+    state = {"meta": {"clocks": {"": 0}, "wm": -60_000, "late": [0, 0], "sketched": 0},
+             "units": {"fyp": [[60_000, 0, 0, 2, 5, 1, exact.to_state()],
+                               [300_000, 0, 0, 9, 0, 0, sketched.to_state()]]}}
+    agg = WindowAggregator((60_000, 300_000), exact_authors=3)
+    agg.load_state(json.loads(json.dumps(state)))
+    agg.update(Mention("fyp", 0, 10, posts=1, authors=("b", "c")))
+    exact.update(["b", "c"])
+    sketched.update(["b", "c"])
+    assert [(w.size, w.posts, w.authors) for w in agg.flush()] == [("1m", 3, exact.count),
+                                                                  ("5m", 10, sketched.count)]
+    assert exact.exact and not sketched.exact
+    cells = agg.to_state()["units"]["fyp"]
+    assert sorted(cells[0][-1]["items"]) == ["a", "b", "c"]
+    assert cells[1][-1] == sketched.to_state()
