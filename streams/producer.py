@@ -28,6 +28,7 @@ import orjson
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from streams.delivery import RUN_HEADER
 from streams.errors import BrokerUnavailable, UsageError
 from streams.settings import Settings
 from streams.topics import broker_unreachable, create_topics
@@ -181,11 +182,15 @@ class KafkaSink:
     compression
         ``gzip`` (default, needs nothing extra), ``none``, or ``lz4``/``zstd``/
         ``snappy`` when their Python packages are installed.
+    run
+        If given, every record carries it in the ``RUN_HEADER`` header, so a
+        resumed replay can count what this run delivered (``streams.delivery``).
     """
 
     def __init__(self, settings: Settings, topic: str = "posts", max_record_bytes: int = MAX_RECORD_BYTES,
-                 compression: str = "gzip", create: bool = True):
+                 compression: str = "gzip", create: bool = True, run: str | None = None):
         self.settings, self.topic = settings, settings.topic(topic)
+        self._headers = [(RUN_HEADER, run.encode())] if run else None
         _check_compression(compression)
         if compression == "gzip":
             _set_gzip_level(GZIP_LEVEL)
@@ -203,21 +208,46 @@ class KafkaSink:
         partitions = self._producer.partitions_for(self.topic)
         self._packer = RecordPacker(len(partitions) if partitions else 1, max_record_bytes)
         self._failure: BaseException | None = None
-        self.events = self.records = self.bytes = 0
+        self.events = self.records = self.bytes = self.skipped = 0
+        self.acked: dict[int, int] = {}
+        """Per partition, the offset after the last record the broker acknowledged."""
+        self.skip: dict[int, int] = {}
+        """Per partition, how many of the next events bound there to drop (already delivered)."""
+
+    @property
+    def partitions(self) -> int:
+        return self._packer.partitions
 
     def send(self, event: dict) -> None:
         """Queue one event; it is on its way once ``flush`` returns."""
         self.events += 1
-        for record in self._packer.add(event_key(event), encode_event(event)):
+        key = event_key(event)
+        if self.skip:
+            partition = self._packer.partition(key)
+            left = self.skip.get(partition)
+            if left:
+                if left == 1:
+                    del self.skip[partition]
+                else:
+                    self.skip[partition] = left - 1
+                self.skipped += 1
+                return
+        for record in self._packer.add(key, encode_event(event)):
             self._send(*record)
 
     def _send(self, partition: int, key: bytes | None, value: bytes) -> None:
         if self._failure is not None:
             raise self._error()
-        future = self._producer.send(self.topic, value=value, key=key, partition=partition)
+        future = self._producer.send(self.topic, value=value, key=key, partition=partition, headers=self._headers)
+        future.add_callback(self._acked)
         future.add_errback(self._failed)
         self.records += 1
         self.bytes += len(value)
+
+    def _acked(self, metadata) -> None:
+        end = metadata.offset + 1
+        if end > self.acked.get(metadata.partition, 0):
+            self.acked[metadata.partition] = end
 
     def _failed(self, exc: BaseException) -> None:
         log.error("delivery to %s failed: %r", self.topic, exc)

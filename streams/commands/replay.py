@@ -3,8 +3,12 @@
 Progress is checkpointed to a state file (every couple of seconds, after the
 broker acknowledged everything sent so far, and on Ctrl-C/SIGTERM), so
 ``--resume`` continues after the last delivered event without duplicates.
-After a hard kill (SIGKILL, power loss) the events sent since the last
-checkpoint are sent again.
+After a hard kill (SIGKILL, power loss) the checkpoint lags behind what was
+delivered: the state also holds the end offset of every partition and every
+record carries the replay's run id, so the resumed replay counts the events
+delivered after the checkpoint on each partition and does not send them again
+(``streams.delivery``). A ``--out`` file gets the events since the last
+checkpoint again after a hard kill.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,6 +29,7 @@ import click
 from detectors.events import InvalidEvent, parse_timestamp
 from streams.errors import InputError, UsageError
 from streams.commands.options import producer_options
+from streams.delivery import count_delivered, end_offsets
 from streams.output import FileSink, GracefulStop, Progress, Tee, parse_speed, pump
 from streams.producer import KafkaSink
 from streams.replay import DEFAULT_REORDER, ReplayStats, read_events, scan
@@ -37,7 +43,12 @@ CHECKPOINT_SECONDS = 2.0
 
 
 class ReplayState:
-    """How far a replay got: ``{"fingerprint", "sent", "done"}`` in a JSON file, replaced atomically."""
+    """How far a replay got, in a JSON file replaced atomically.
+
+    ``{"fingerprint", "sent", "done"}`` and, for Kafka, ``"run"`` (the id in
+    every record's header), ``"ends"`` (end offset per partition) and
+    ``"skip"`` (events per partition still to drop as already delivered).
+    """
 
     def __init__(self, path: Path, fingerprint: str):
         self.path, self.fingerprint = path, fingerprint
@@ -54,11 +65,52 @@ class ReplayState:
                              "run without --resume to start over")
         return data
 
-    def save(self, sent: int, done: bool) -> None:
+    def save(self, sent: int, done: bool, **kafka) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "sent": sent, "done": done}))
+        tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "sent": sent, "done": done, **kafka}))
         os.replace(tmp, self.path)
+
+
+class KafkaPosition:
+    """Where a replay stands on the topic: its run id, the partitions' end offsets, what to skip.
+
+    ``start`` prepares a fresh run, or one resuming ``previous`` (the saved
+    state): it counts what the interrupted run delivered after its last
+    checkpoint and has the sink skip exactly that.
+    """
+
+    def __init__(self, sink: KafkaSink | None, run: str):
+        self.sink, self.run, self.ends = sink, run, {}
+
+    @staticmethod
+    def run_id(previous: dict | None) -> str:
+        """The run id to tag records with: the interrupted run's, or a new one."""
+        return previous["run"] if previous and "run" in previous else uuid.uuid4().hex
+
+    def start(self, settings: Settings, previous: dict | None) -> int:
+        """Set up the sink; returns how many already delivered events it will skip."""
+        sink = self.sink
+        if sink is None:
+            return 0
+        if not previous or previous.get("run") != self.run or previous.get("partitions") != sink.partitions:
+            if previous and previous.get("sent"):
+                log.warning("no partition offsets to resume from: events since the last checkpoint are sent again")
+            self.ends = end_offsets(settings, sink.topic, sink.partitions)
+            return 0
+        since = {int(p): offset for p, offset in previous["ends"].items()}
+        counts, self.ends = count_delivered(settings, sink.topic, since, self.run)
+        for p, n in previous.get("skip", {}).items():
+            counts[int(p)] = counts.get(int(p), 0) + n
+        sink.skip = {p: n for p, n in counts.items() if n > 0}
+        return sum(sink.skip.values())
+
+    def state(self) -> dict:
+        """The Kafka part of a checkpoint, taken right after a flush."""
+        if self.sink is None:
+            return {}
+        return {"run": self.run, "partitions": self.sink.partitions, "ends": {**self.ends, **self.sink.acked},
+                "skip": dict(self.sink.skip)}
 
 
 def _time_option(value: str | None, name: str) -> int | None:
@@ -82,13 +134,13 @@ def _fingerprint(paths: list[Path], target: str, options: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _checkpointed(events, sink, state: ReplayState, skip: int, counter: list):
+def _checkpointed(events, sink, state: ReplayState, skip: int, counter: list, position: KafkaPosition):
     """Yield events; every few seconds first flush the sink and record what was delivered."""
     last = time.monotonic()
     for event in events:
         if time.monotonic() - last >= CHECKPOINT_SECONDS:
             sink.flush()
-            state.save(skip + counter[0], done=False)
+            state.save(skip + counter[0], done=False, **position.state())
             last = time.monotonic()
         yield event
         counter[0] += 1
@@ -132,21 +184,25 @@ def replay(files, broker, topic_prefix, partitions, out, speed, since, until, ta
     state = ReplayState(state_path or Path(settings.data_dir).expanduser() / "replay"
                         / f"{_fingerprint(list(files), target, options)}.json",
                         _fingerprint(list(files), target, options))
-    skip = _resume_point(state) if resume else 0
+    previous = state.load() if resume else None
+    skip = _resume_point(state, previous) if resume else 0
     if skip is None:
         click.echo("Nothing to resume: that replay already finished.", err=True)
         return
     total = None if skip_bad else _refuse_bad_input(files, tag, window) - skip
     log.info("replay files=%s target=%s speed=%s resume_from=%d %s", [str(f) for f in files], target,
              speed, skip, settings.describe())
-    sinks = [KafkaSink(settings, max_record_bytes=record_bytes, compression=compression)] if to_kafka else []
-    sinks += [FileSink(out, append=skip > 0)] if out is not None else []
+    run = KafkaPosition.run_id(previous)
+    kafka = KafkaSink(settings, max_record_bytes=record_bytes, compression=compression, run=run) if to_kafka else None
+    position = KafkaPosition(kafka, run)
+    position.start(settings, previous)
+    sinks = ([kafka] if kafka is not None else []) + ([FileSink(out, append=skip > 0)] if out is not None else [])
     show = progress if progress is not None else sys.stderr.isatty()
-    _run(files, Tee(sinks), state, skip, pace, options, Progress(sys.stderr, total=total) if show else None)
+    _run(files, Tee(sinks), state, skip, pace, options, Progress(sys.stderr, total=total) if show else None,
+         position)
 
 
-def _resume_point(state: ReplayState) -> int | None:
-    data = state.load()
+def _resume_point(state: ReplayState, data: dict | None) -> int | None:
     if data is None:
         click.echo(f"No interrupted replay recorded in {state.path}; starting from the beginning.", err=True)
         return 0
@@ -178,24 +234,28 @@ def _refuse_bad_input(files, tag, window) -> int:
     return result.events
 
 
-def _run(files, sink: Tee, state: ReplayState, skip: int, pace, options: dict, progress: Progress | None) -> None:
+def _run(files, sink: Tee, state: ReplayState, skip: int, pace, options: dict, progress: Progress | None,
+         position: KafkaPosition) -> None:
     stats = ReplayStats()
     events = read_events(files, tag=options["tag"], since=options["since"], until=options["until"],
                          skip_bad=options["skip_bad"], reorder=options["reorder"], stats=stats)
     counter = [0]
     began = time.monotonic()
+    state.save(skip, done=False, **position.state())
     with GracefulStop() as stop:
-        stream = _checkpointed(itertools.islice(events, skip, None), sink, state, skip, counter)
+        stream = _checkpointed(itertools.islice(events, skip, None), sink, state, skip, counter, position)
         sent = pump(stream, sink, pace, progress, stop=stop)
     sink.close()
     finished = not stop.requested
-    state.save(skip + sent, done=finished)
+    state.save(skip + sent, done=finished, **position.state())
     if progress is not None:
         progress.done()
     elapsed = max(time.monotonic() - began, 1e-9)
-    notes = [f"{stats.bad} bad line(s) skipped"] if stats.bad else []
+    already = position.sink.skipped if position.sink is not None else 0
+    notes = [f"{already} delivered before the interruption, not sent again"] if already else []
+    notes += [f"{stats.bad} bad line(s) skipped"] if stats.bad else []
     notes += [f"{stats.out_of_order} event(s) beyond the reorder buffer sent late"] if stats.out_of_order else []
-    click.echo(f"{sent} events in {elapsed:.1f}s ({sent / elapsed:,.0f} events/s)"
+    click.echo(f"{sent - already} events in {elapsed:.1f}s ({(sent - already) / elapsed:,.0f} events/s)"
                + (f"; {', '.join(notes)}" if notes else ""))
     if not finished:
         click.echo(f"Stopped after {skip + sent} events; continue with the same command and --resume.", err=True)
