@@ -118,14 +118,20 @@ def test_replay_at_max_and_at_finite_speed_deliver_the_same(kafka_broker, unique
     assert flatten(fast) == flatten(slow)
 
 
-def test_interrupted_and_resumed_replay_delivers_each_event_once(kafka_broker, unique, tmp_path, subprocess_env):
-    expected = write_history(tmp_path / "h.jsonl", 600, step_ms=100)  # 60 s of event time
+def start_replay(kafka_broker, unique, tmp_path, env, events):
+    """A replay of ``events`` events 100 ms apart at 10x, in a subprocess with its own state file."""
+    expected = write_history(tmp_path / "h.jsonl", events, step_ms=100)
     state = tmp_path / "state.json"
     cmd = [sys.executable, "-m", "streams", "replay", str(tmp_path / "h.jsonl"),
            "--broker", f"kafka://{kafka_broker.bootstrap}", "--prefix", unique, "--partitions", "3",
            "--state", str(state)]
-    proc = subprocess.Popen(cmd + ["--speed", "10"], env=subprocess_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd + ["--speed", "10"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    return expected, state, cmd, proc
+
+
+def test_interrupted_and_resumed_replay_delivers_each_event_once(kafka_broker, unique, tmp_path, subprocess_env):
+    expected, state, cmd, proc = start_replay(kafka_broker, unique, tmp_path, subprocess_env, 600)
     time.sleep(4)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -141,13 +147,7 @@ def test_interrupted_and_resumed_replay_delivers_each_event_once(kafka_broker, u
 
 def test_replay_killed_hard_and_resumed_delivers_each_event_once(kafka_broker, unique, tmp_path, subprocess_env):
     """SIGKILL a second after a checkpoint: the resumed replay skips what was delivered since."""
-    expected = write_history(tmp_path / "h.jsonl", 800, step_ms=100)  # 80 s of event time
-    state = tmp_path / "state.json"
-    cmd = [sys.executable, "-m", "streams", "replay", str(tmp_path / "h.jsonl"),
-           "--broker", f"kafka://{kafka_broker.bootstrap}", "--prefix", unique, "--partitions", "3",
-           "--state", str(state)]
-    proc = subprocess.Popen(cmd + ["--speed", "10"], env=subprocess_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    expected, state, cmd, proc = start_replay(kafka_broker, unique, tmp_path, subprocess_env, 800)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (state.exists() and json.loads(state.read_text())["sent"] > 0):
