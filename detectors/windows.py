@@ -43,8 +43,9 @@ from detectors.windows_state import SKETCH_PREFIX, WindowsCheckpoint, format_siz
 
 __all__ = ["WindowAggregator", "SKETCH_PREFIX"]
 
-# A cell is [posts, views, new_authors, authors, closed]; authors is the set of
-# names while it has at most ``exact_authors``, then a HyperLogLog of them.
+# A cell is [posts, views, new_authors, authors, closed]; authors is () before
+# the first author, the set of names while it has at most ``exact_authors``,
+# then a HyperLogLog of them.
 _POSTS, _VIEWS, _NEW, _AUTHORS, _CLOSED = range(5)
 _CACHED_BUCKETS = 1 << 12  # base buckets whose window keys are kept
 _NO_CELLS: dict = {}  # the cells of an untracked hashtag (never filled)
@@ -152,14 +153,16 @@ class WindowAggregator(WindowsCheckpoint):
                         known.update(authors)
                         if len(known) > exact:
                             cell[3] = self._sketch_authors(known)
-                    else:
+                    elif known.__class__ is HyperLogLog:
                         known.add_hashes(hashes or (hashes := self._hashes.hashes(authors)))
+                    else:  # no author yet
+                        cell[3] = self._exact_authors(authors)
             else:
                 closed = late and key[0] + key[1] <= wm
                 if closed and key[0] + key[1] + self.retention <= wm:
                     continue
-                cell = self._new_cell(tag, key, [posts, views, new, set(authors), closed])
-                cells = self._cells[tag]
+                cell = [posts, views, new, self._exact_authors(authors) if authors else (), closed]
+                cells = self._new_cell(tag, key, cell)
             if cell[4]:
                 out.append(self._window(tag, key, cell))
             applied = True
@@ -177,14 +180,17 @@ class WindowAggregator(WindowsCheckpoint):
         keys = self._keys[bucket] = tuple((size, bucket - bucket % size) for size in self.sizes)
         return keys
 
+    def _exact_authors(self, authors) -> set[str] | HyperLogLog:
+        known = set(authors)
+        return known if len(known) <= self.exact_authors else self._sketch_authors(known)
+
     def _sketch_authors(self, authors: set[str]) -> HyperLogLog:
         hll = HyperLogLog()
         hll.add_hashes(self._hashes.hashes(authors))
         return hll
 
-    def _new_cell(self, tag: str, key: tuple[int, int], cell: list) -> list:
-        if len(cell[_AUTHORS]) > self.exact_authors:
-            cell[_AUTHORS] = self._sketch_authors(cell[_AUTHORS])
+    def _new_cell(self, tag: str, key: tuple[int, int], cell: list) -> dict[tuple[int, int], list]:
+        """Adds ``cell`` to the index; returns the cells of ``tag``."""
         cells = self._cells.get(tag)
         if cells is None:
             cells = self._cells[tag] = {}
@@ -194,7 +200,7 @@ class WindowAggregator(WindowsCheckpoint):
         if group is None:
             group = index[key] = {}
         group[tag] = cell
-        return cell
+        return cells
 
     def _sketch(self, mention: Mention, keys: tuple[tuple[int, int], ...]) -> None:
         tag, wm, positions = mention.hashtag, self._watermark, None
@@ -214,7 +220,7 @@ class WindowAggregator(WindowsCheckpoint):
         base = estimates.get(keys[0])
         if base and base[0] >= self.promote_at and len(self._cells) < self.max_tags + self.max_tags // 10:
             for key, (posts, views, new) in estimates.items():
-                self._new_cell(tag, key, [posts, views, new, set(mention.authors), False])
+                self._new_cell(tag, key, [posts, views, new, self._exact_authors(mention.authors), False])
             self._dirty.add(tag)
 
     def advance(self, time: int, source: str = "") -> list[Window]:
@@ -249,7 +255,7 @@ class WindowAggregator(WindowsCheckpoint):
                 cell = group[tag]
                 known = cell[3]
                 out.append(Window(tag, name, start, end, cell[0], cell[1],
-                                  len(known) if known.__class__ is set else known.count, cell[2]))
+                                  known.count if known.__class__ is HyperLogLog else len(known), cell[2]))
                 cell[4] = True
             if key in retained:
                 retained[key].update(group)
@@ -278,4 +284,4 @@ class WindowAggregator(WindowsCheckpoint):
         size, start = key
         known = cell[_AUTHORS]
         return Window(tag, self._names[size], start, start + size, cell[_POSTS], cell[_VIEWS],
-                      len(known) if known.__class__ is set else known.count, cell[_NEW])
+                      known.count if known.__class__ is HyperLogLog else len(known), cell[_NEW])

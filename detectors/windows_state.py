@@ -4,8 +4,8 @@ The state is one small JSON-ready "unit" per hashtag (its cells) or sketch
 window (its Count-Min tails, named ``SKETCH_PREFIX`` + ``size:start``), plus
 the meta state (clocks, watermark, counters); ``WindowsCheckpoint`` gives the
 aggregator its methods to write and load them. A cell is
-``[posts, views, new_authors, authors, closed]`` in memory (``authors`` a set
-of names while exact, then a ``HyperLogLog``) and
+``[posts, views, new_authors, authors, closed]`` in memory (``authors`` empty,
+then a set of names while exact, then a ``HyperLogLog``) and
 ``[size, start, closed, posts, views, new_authors, authors_state]`` on the
 wire, ``authors_state`` being what ``DistinctCounter.to_state`` gives.
 
@@ -44,17 +44,17 @@ def format_size(ms: int) -> str:
 def cell_state(key: tuple[int, int], cell: list, threshold: int) -> list:
     """``cell`` of window ``key`` as JSON-ready data; ``threshold``: most authors kept exactly."""
     posts, views, new, authors, closed = cell
-    if authors.__class__ is set:
-        known = {"t": threshold, "items": list(authors)}
-    else:
+    if authors.__class__ is HyperLogLog:
         known = {"t": threshold, "hll": authors.to_state()}
+    else:
+        known = {"t": threshold, "items": list(authors)}
     return [key[0], key[1], int(closed), posts, views, new, known]
 
 
 def cell_from_state(item: list) -> tuple[tuple[int, int], list]:
     """The window key and cell of ``cell_state`` output."""
     size, start, closed, posts, views, new, known = item
-    authors = HyperLogLog.from_state(known["hll"]) if "hll" in known else set(known["items"])
+    authors = HyperLogLog.from_state(known["hll"]) if "hll" in known else set(known["items"]) or ()
     return (size, start), [posts, views, new, authors, bool(closed)]
 
 
