@@ -47,7 +47,8 @@ __all__ = ["WindowAggregator", "SKETCH_PREFIX"]
 # the first author, the set of names while it has at most ``exact_authors``,
 # then a HyperLogLog of them.
 _POSTS, _VIEWS, _NEW, _AUTHORS, _CLOSED = range(5)
-_CACHED_BUCKETS = 1 << 12  # base buckets whose window keys are kept
+_CACHED_BUCKETS = 1 << 10  # base buckets whose window keys are kept
+_CACHED_HASHES = 1 << 12  # authors whose hashes are kept between mentions
 _NO_CELLS: dict = {}  # the cells of an untracked hashtag (never filled)
 
 
@@ -110,7 +111,7 @@ class WindowAggregator(WindowsCheckpoint):
         self._sketches: dict[tuple[int, int], tuple[CountMin, CountMin, CountMin]] = {}
         self._dirty: set[str] = set()
         self._keys: dict[int, tuple[tuple[int, int], ...]] = {}  # base bucket -> its window keys
-        self._hashes = HashCache()  # authors are hashed once for the sketches of every size
+        self._hashes = HashCache(_CACHED_HASHES)  # an author is hashed once for the sketches of all sizes
 
     @property
     def watermark(self) -> int | None:
