@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from streams.cli import tune_gc
 from streams.kafka_local import LocalBroker, free_port, java_command
 from streams.output import FileSink
 from streams.producer import GZIP_LEVEL, KafkaSink
@@ -100,6 +101,7 @@ def main() -> None:
     parser.add_argument("--compression", default="gzip,none")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    tune_gc()  # as every trendwatch command does
     scenario = load_scenario(args.scenario).scaled(args.scale)
     with tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp:
         history = Path(tmp) / "history.jsonl"

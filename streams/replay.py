@@ -19,8 +19,10 @@ to start on bad input.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import logging
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -63,7 +65,7 @@ class ScanResult:
 
 def _checked(path: Path, tag: str | None, skip_bad: bool, stats: ReplayStats) -> Iterator[dict]:
     for _, item in read_file(path, tag):
-        if isinstance(item, BadLine):
+        if type(item) is BadLine:
             if not skip_bad:
                 raise InputError(f"{item} (fix the line, or pass --skip-bad to skip bad lines)")
             stats.record_bad(item)
@@ -72,21 +74,29 @@ def _checked(path: Path, tag: str | None, skip_bad: bool, stats: ReplayStats) ->
 
 
 def _reordered(events: Iterable[dict], capacity: int, stats: ReplayStats) -> Iterator[dict]:
-    heap: list = []
-    push, pushpop, last = heapq.heappush, heapq.heappushpop, -1
+    """Events in ts order within a window of ``capacity`` (ties in input order).
+
+    The buffer is kept sorted: input in order (the common case) is an append
+    and a pop; an event older than the newest buffered one is inserted.
+    """
+    buffer: deque = deque()
+    append, pop, last, newest = buffer.append, buffer.popleft, -1, -1
     for seq, event in enumerate(events):
-        item = (event["ts"], seq, event)
-        if len(heap) < capacity:
-            push(heap, item)
-            continue
-        ts, _, out = pushpop(heap, item)
-        if ts < last:
-            stats.out_of_order += 1
+        ts = event["ts"]
+        if ts < newest:
+            buffer.insert(bisect.bisect_right(buffer, (ts, seq), key=lambda entry: entry[:2]), (ts, seq, event))
         else:
-            last = ts
-        yield out
-    while heap:
-        ts, _, out = heapq.heappop(heap)
+            append((ts, seq, event))
+            newest = ts
+        if len(buffer) > capacity:
+            ts, _, out = pop()
+            if ts < last:
+                stats.out_of_order += 1
+            else:
+                last = ts
+            yield out
+    while buffer:
+        ts, _, out = pop()
         if ts < last:
             stats.out_of_order += 1
         else:

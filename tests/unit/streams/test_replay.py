@@ -5,6 +5,8 @@ import json
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streams.errors import InputError, UsageError
 from streams.replay import ReplayStats, read_events, scan
@@ -129,3 +131,24 @@ def test_scan_counts_and_range(tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [post(i, T0 + 10 * i) for i in range(10)])
     result = scan([path], since=T0 + 10)
     assert (result.events, result.first_ts, result.last_ts, result.bad) == (9, T0 + 10, T0 + 90, 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 30), max_size=60), st.integers(0, 12))
+def test_reorder_buffer_is_a_bounded_heap(stamps, capacity):
+    """Same order as a heap of ``capacity`` events (ties in input order), same out-of-order count."""
+    import heapq
+
+    from streams.replay import _reordered
+    events = [{"ts": ts, "n": n} for n, ts in enumerate(stamps)]
+    heap, expected, late, last = [], [], 0, -1
+    for item in ((e["ts"], e["n"], e) for e in events):
+        heapq.heappush(heap, item)
+        if len(heap) > capacity:
+            expected.append(heapq.heappop(heap))
+    expected += [heapq.heappop(heap) for _ in range(len(heap))]
+    for ts, _, _ in expected:
+        late, last = (late + 1, last) if ts < last else (late, ts)
+    stats = ReplayStats()
+    assert [e["n"] for e in _reordered(events, capacity, stats)] == [n for _, n, _ in expected]
+    assert stats.out_of_order == late
