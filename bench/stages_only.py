@@ -5,9 +5,10 @@ split over 2 partitions, go through ``Extract.process`` and the ``Count`` of
 their mentions partition, with a checkpoint snapshot every 50 records (about
 what the worker does every 5 s). Prints ``{"posts", "stages_eps",
 "decode_only_eps", "ratio"}``: the stages against a loop that only decodes the
-JSON, on the same records.
+JSON, on the same records. ``--gc worker`` runs the stages with the worker's
+garbage collector settings (``streams.app.tune_gc``) instead of Python's defaults.
 
-Usage: ``python bench/stages_only.py [--posts N] [--tags N]``
+Usage: ``python bench/stages_only.py [--posts N] [--tags N] [--gc python|worker]``
 """
 
 from __future__ import annotations
@@ -63,11 +64,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=200_000)
     parser.add_argument("--tags", type=int, default=10_000)
+    parser.add_argument("--gc", choices=["python", "worker"], default="python",
+                        help="Python's default collector thresholds, or the worker's")
     args = parser.parse_args(argv)
     recs = records(args.posts, args.tags)
+    if args.gc == "worker":
+        from streams.app import tune_gc
+        tune_gc()
     decode = decode_eps(recs, args.posts)
     stages = stages_eps(recs, args.posts)
-    print(json.dumps({"posts": args.posts, "stages_eps": stages, "decode_only_eps": decode,
+    print(json.dumps({"posts": args.posts, "gc": args.gc, "stages_eps": stages, "decode_only_eps": decode,
                       "ratio": stages / decode}))
     return 0
 

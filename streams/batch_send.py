@@ -114,8 +114,12 @@ class BatchSender:
         self._queue.append((topic, partition, None, key, value, headers))
 
     async def flush(self) -> None:
-        """Hand every message added so far to the producer, in order (does not wait for delivery)."""
-        if not self._queue and not self._open:
+        """Hand every message added so far to the producer, in order (does not wait for delivery).
+
+        Returns only once the messages of a flush under way in another task are
+        handed over too: they may hold the windows of state a checkpoint covers.
+        """
+        if not self._queue and not self._open and not self._lock.locked():
             return
         async with self._lock:
             queue, self._queue = self._queue, []

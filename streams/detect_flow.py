@@ -33,7 +33,7 @@ import orjson
 
 from detectors.records import Window
 from streams.batch_send import BatchSender
-from streams.flow import WATERMARK_KEY
+from streams.flow import WATERMARK_KEY, behind
 from streams.stages import Detect
 
 __all__ = ["DetectFlow", "CHECKPOINT_SECONDS", "CHUNK_BYTES", "KEEP_MOMENTS"]
@@ -176,7 +176,7 @@ class DetectFlow:
         if self.detect is None:
             return
         idle = time.monotonic() - self._last_input >= self.settings.idle_flush
-        if idle and not self._idle_flushed and not self.app.rebalancing:
+        if idle and not self._idle_flushed and not self.app.rebalancing and not self._behind():
             self._release(None)
             self._send(self.detect.flush())
             self._idle_flushed = self._dirty = True
@@ -184,6 +184,11 @@ class DetectFlow:
         due = time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS
         if (self._dirty or self.pending) and due:
             await self.checkpoint()
+
+    def _behind(self) -> bool:
+        """Windows on the broker not applied yet: waiting for them is no idleness."""
+        processed = {} if self.applied < 0 else {(self.windows_topic, 0): self.applied}
+        return behind(self.app.consumer, (self.windows_topic,), processed)
 
     async def checkpoint(self) -> None:
         """Write the state in chunks, flush the producer, then ack what it covers.

@@ -28,7 +28,7 @@ from streams.batch_send import BatchSender
 from streams.checkpoint import PartitionCounts
 from streams.stages import Count, Extract
 
-__all__ = ["Flow", "CHECKPOINT_SECONDS", "CLOCK_EVERY_MS", "WATERMARK_KEY", "WATERMARK_EVERY_MS"]
+__all__ = ["Flow", "behind", "CHECKPOINT_SECONDS", "CLOCK_EVERY_MS", "WATERMARK_KEY", "WATERMARK_EVERY_MS"]
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,13 @@ class Flow:
         self.windows_published = 0
         self._sent_clock: dict[tuple[int, int], int] = {}
         self._sent_watermark: dict[int, int] = {}
+        self._processed: dict[tuple[str, int], int] = {}
         self._last_checkpoint = time.monotonic()
         self._lock = asyncio.Lock()
 
     async def on_posts(self, event) -> None:
         message = event.message
+        self._processed[(message.topic, message.partition)] = message.offset
         source = message.partition
         by_partition, rejected = self.extract.process([event.value], source=source)
         clock = self.extract.clock(source)
@@ -87,6 +89,7 @@ class Flow:
 
     async def on_mentions(self, event) -> None:
         message = event.message
+        self._processed[(message.topic, message.partition)] = message.offset
         count = self.counts.get(message.partition, self._table_items)
         headers = dict(message.headers or ())
         try:
@@ -142,6 +145,7 @@ class Flow:
         over after its input ended still has open windows to flush.
         """
         mine = {tp.partition for tp in assigned if tp.topic == self.mentions.get_topic_name()}
+        self._processed.clear()  # offsets were sought again: the consumer's positions say more
         self.counts.keep_only(mine)
         if self.metrics is not None:
             self.metrics.rebalances.inc()
@@ -156,14 +160,19 @@ class Flow:
         Input stops during a rebalance: that is no idleness, so nothing is
         flushed then, and idle time starts again once partitions are recovered.
         Pending messages are still checkpointed and acknowledged: Faust's
-        revocation waits until every message taken is acknowledged.
+        revocation waits until every message taken is acknowledged. Nor is it
+        idleness while posts or mentions this worker reads wait unprocessed
+        (see ``behind``).
         """
         if self.app.rebalancing:
             if self.pending:
                 await self.checkpoint()
             return
         flushed = False
-        for partition, count in self.counts.idle(self.settings.idle_flush):
+        inputs = (self._names["posts"], self._names["hashtag-mentions"])
+        waiting = behind(self.app.consumer, inputs, self._processed)
+        idle = [] if waiting else self.counts.idle(self.settings.idle_flush)
+        for partition, count in idle:
             windows = count.flush()
             log.info("partition %d idle for %.1fs: flushed %d window(s)", partition,
                      self.settings.idle_flush, len(windows))
@@ -208,6 +217,30 @@ class Flow:
             for stream, event in pending:
                 await stream.ack(event)
             log.debug("checkpoint: %d state records, %d messages acked", len(records), len(pending))
+
+
+def behind(consumer, topics, processed: dict) -> bool:
+    """True while partitions of ``topics`` assigned to ``consumer`` hold messages not processed yet.
+
+    ``processed`` maps ``(topic, partition)`` to the offset last processed.
+    Time without input is no proof of idleness: Faust's one fetcher feeds the
+    agents in turn, so an agent may wait seconds for messages already fetched
+    (behind thousands of windows for the detect agent, say).
+    """
+    read = getattr(consumer, "_read_offset", {})
+    for tp in consumer.assignment():
+        if tp.topic not in topics:
+            continue
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            continue
+        done = processed.get((tp.topic, tp.partition))
+        if done is not None:
+            if done + 1 < highwater:
+                return True
+        elif read.get(tp) is not None and read.get(tp) < highwater:  # sought, or taken, not processed
+            return True
+    return False
 
 
 def _mention(d: dict, intern=sys.intern) -> Mention:
