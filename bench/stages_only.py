@@ -6,7 +6,7 @@ their mentions partition, with a checkpoint snapshot every 50 records (about
 what the worker does every 5 s). Prints ``{"posts", "stages_eps",
 "decode_only_eps", "ratio"}``: the stages against a loop that only decodes the
 JSON, on the same records. ``--gc worker`` runs the stages with the worker's
-garbage collector settings (``streams.app.tune_gc``) instead of Python's defaults.
+garbage collector settings (``streams.cli.tune_gc``, as every command) instead of Python's defaults.
 
 Usage: ``python bench/stages_only.py [--posts N] [--tags N] [--gc python|worker]``
 """
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     recs = records(args.posts, args.tags)
     if args.gc == "worker":
-        from streams.app import tune_gc
+        from streams.cli import tune_gc
         tune_gc()
     decode = decode_eps(recs, args.posts)
     stages = stages_eps(recs, args.posts)

@@ -10,7 +10,6 @@
 - agent ``detect`` on ``hashtag-windows``: ``Detect.process`` on each window;
   alert steps go to ``trend-alerts`` (key = hashtag); see ``streams.detect_flow``.
 - a timer: checkpoints and idle flushes (``streams.flow``, ``streams.detect_flow``).
-- at start: the garbage collector tuned for a large, long-lived heap (``GC_THRESHOLDS``).
 - with the web server on: ``/metrics`` serves the domain metrics and Faust's
   Prometheus sensor (prefix ``faust_``) from one registry.
 
@@ -21,18 +20,16 @@ flushed to the changelog. See "Processing guarantee" in docs/architecture.md.
 
 from __future__ import annotations
 
-import gc
 import logging
 from pathlib import Path
 
 import faust
 
-from streams.batch_send import BATCH_BYTES
 from streams.detect_flow import DetectFlow
 from streams.flow import Flow
 from streams.settings import Settings
 
-__all__ = ["create_app", "tune_gc", "ROCKSDB_OPTIONS", "GC_THRESHOLDS"]
+__all__ = ["create_app", "ROCKSDB_OPTIONS"]
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +37,6 @@ ROCKSDB_OPTIONS = {"block_cache_size": 16 << 20, "block_cache_compressed_size": 
                    "write_buffer_size": 8 << 20, "max_write_buffer_number": 2,
                    "target_file_size_base": 8 << 20, "max_open_files": 256}
 """RocksDB sizes for a small machine (faust's defaults: a 2 GiB cache per partition)."""
-GC_THRESHOLDS = (50_000, 20, 100)
-"""The worker's garbage collector thresholds. With Python's defaults (700, 10, 10) a
-worker holding a few million window cells ran a full collection every few seconds,
-each walking the whole state: about half of the stages' time in-process
-(``bench/stages_only.py --gc python`` vs ``--gc worker``). Cyclic garbage (Faust's
-and asyncio's) is still collected young; the state is not garbage."""
-
-
-def tune_gc() -> None:
-    """Freeze what is alive now (modules, app) out of collections, and set ``GC_THRESHOLDS``."""
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-    log.info("garbage collector: %d objects frozen, thresholds %s", gc.get_freeze_count(), GC_THRESHOLDS)
 
 
 def create_app(settings: Settings, posts_partitions: int | None = None, web_port: int = 0,
@@ -67,8 +51,7 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         web_enabled=bool(web_port), web_port=web_port or 6066, web_host="127.0.0.1",
         topic_partitions=partitions, topic_replication_factor=1, table_standby_replicas=0,
         key_serializer="raw", value_serializer="raw", consumer_auto_offset_reset="earliest",
-        producer_acks=-1, producer_max_batch_size=BATCH_BYTES, broker_commit_interval=1.0,
-        stream_buffer_maxsize=128,
+        producer_acks=-1, broker_commit_interval=1.0, stream_buffer_maxsize=128,
         broker_session_timeout=10.0, broker_heartbeat_interval=1.0,
         # Revocation must not wait for acknowledgements: they come with checkpoints, and the
         # new owner replays from the last one anyway (idempotent by source offset).
@@ -109,10 +92,6 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
     async def tick():
         await flow.tick()
         await detect_flow.tick()
-
-    @app.task
-    async def started():
-        tune_gc()
 
     @table.on_recover
     async def on_recovered():

@@ -92,13 +92,13 @@ class PartitionCounts:
 
     def snapshot(self) -> list[tuple[int, bytes, bytes | None]]:
         """Changelog records for every change since the last snapshot (meta key last)."""
-        records, dumps = [], orjson.dumps
+        records = []
         for partition in sorted(self._changed):
             count = self.counts.get(partition)
             if count is None:
                 continue
-            prefix = f"{partition}/"
-            records += [(partition, (prefix + unit).encode("utf-8"), None if value is None else dumps(value))
-                        for unit, value in count.checkpoint().items()]
+            for unit, value in count.checkpoint().items():
+                key = f"{partition}/{unit}".encode("utf-8")
+                records.append((partition, key, None if value is None else orjson.dumps(value)))
         self._changed.clear()
         return records

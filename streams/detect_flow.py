@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import operator
 import pickle
 import time
 
 import orjson
 
 from detectors.records import Window
-from streams.batch_send import BatchSender
-from streams.flow import WATERMARK_KEY, behind
+from streams.flow import WATERMARK_KEY
 from streams.stages import Detect
 
 __all__ = ["DetectFlow", "CHECKPOINT_SECONDS", "CHUNK_BYTES", "KEEP_MOMENTS"]
@@ -46,7 +44,6 @@ CHUNK_BYTES = 512 * 1024
 KEEP_MOMENTS = 48
 """Window ends remembered per size to recognise a window published again."""
 _HEAD = b"detect/head"
-_moment = operator.attrgetter("window_end", "window_start")
 
 
 class DetectFlow:
@@ -63,7 +60,6 @@ class DetectFlow:
         self.watermarks: dict[int, int] = {}
         self.released = -1
         self.pending: list = []
-        self.batches = BatchSender(app)
         self.alerts_sent = 0
         self._dirty = False
         self._idle_flushed = True
@@ -93,11 +89,6 @@ class DetectFlow:
         log.info("detect state restored: %d bytes, windows applied up to offset %d", len(blob), self.applied)
 
     async def on_windows(self, event) -> None:
-        """Apply one message of ``hashtag-windows``; its alerts go to the producer in one batch."""
-        self._apply(event)
-        await self.batches.flush()
-
-    def _apply(self, event) -> None:
         message = event.message
         stage = self.stage()
         self._last_input = time.monotonic()
@@ -109,7 +100,7 @@ class DetectFlow:
         try:
             data = orjson.loads(event.value)
             if event.key == WATERMARK_KEY:
-                self._on_watermark(int(data["partition"]), int(data["partitions"]), int(data["watermark"]))
+                await self._on_watermark(int(data["partition"]), int(data["partitions"]), int(data["watermark"]))
                 return
             window = Window.from_dict(data)
         except (orjson.JSONDecodeError, TypeError, KeyError, ValueError) as exc:
@@ -119,24 +110,24 @@ class DetectFlow:
         if not self._fresh(window, stage):
             return
         if window.window_end <= self.released:  # a moment already complete: late, scored alone
-            self._send(stage.process([window]))
+            await self._send(stage.process([window]))
         else:
             self.buffer.append(window)
 
-    def _on_watermark(self, partition: int, partitions: int, watermark: int) -> None:
+    async def _on_watermark(self, partition: int, partitions: int, watermark: int) -> None:
         self.watermarks[partition] = max(watermark, self.watermarks.get(partition, watermark))
         if all(p in self.watermarks for p in range(partitions)):
-            self._release(min(self.watermarks[p] for p in range(partitions)))
+            await self._release(min(self.watermarks[p] for p in range(partitions)))
 
-    def _release(self, upto: int | None) -> None:
+    async def _release(self, upto: int | None) -> None:
         """Hand the buffered windows ending at or before ``upto`` (None: all) to the stage, in order."""
         ready = [w for w in self.buffer if upto is None or w.window_end <= upto]
         if not ready:
             return
         self.buffer = [w for w in self.buffer if upto is not None and w.window_end > upto]
-        ready.sort(key=_moment)
+        ready.sort(key=lambda w: (w.window_end, w.window_start))
         self.released = max(self.released, ready[-1].window_end)
-        self._send(self.detect.process(ready))
+        await self._send(self.detect.process(ready))
 
     def _fresh(self, w: Window, stage: Detect) -> bool:
         """False for a window of a size the model ignores, or one already applied."""
@@ -152,10 +143,10 @@ class DetectFlow:
                 del self.seen[key]
         return True
 
-    def _send(self, alerts) -> None:
-        """Queue the alerts (key = hashtag); sent by the next ``batches.flush()``."""
+    async def _send(self, alerts) -> None:
         for alert in alerts:
-            self.batches.add(self.alerts_topic, alert.hashtag.encode("utf-8"), orjson.dumps(alert.to_dict()))
+            await self.app.producer.send(self.alerts_topic, alert.hashtag.encode("utf-8"),
+                                         orjson.dumps(alert.to_dict()), None, None, None)
         self.alerts_sent += len(alerts)
 
     async def done(self, stream, event) -> None:
@@ -176,19 +167,13 @@ class DetectFlow:
         if self.detect is None:
             return
         idle = time.monotonic() - self._last_input >= self.settings.idle_flush
-        if idle and not self._idle_flushed and not self.app.rebalancing and not self._behind():
-            self._release(None)
-            self._send(self.detect.flush())
+        if idle and not self._idle_flushed and not self.app.rebalancing:
+            await self._release(None)
+            await self._send(self.detect.flush())
             self._idle_flushed = self._dirty = True
-            await self.batches.flush()
         due = time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS
         if (self._dirty or self.pending) and due:
             await self.checkpoint()
-
-    def _behind(self) -> bool:
-        """Windows on the broker not applied yet: waiting for them is no idleness."""
-        processed = {} if self.applied < 0 else {(self.windows_topic, 0): self.applied}
-        return behind(self.app.consumer, (self.windows_topic,), processed)
 
     async def checkpoint(self) -> None:
         """Write the state in chunks, flush the producer, then ack what it covers.
@@ -206,14 +191,11 @@ class DetectFlow:
                 changelog = self.table.changelog_topic.get_topic_name()
                 self._slot = 1 - self._slot
                 for i, chunk in enumerate(chunks):
-                    self.batches.add(changelog, f"detect/{self._slot}/{i}".encode(), chunk, 0)
+                    key = f"detect/{self._slot}/{i}".encode()
+                    await self.app.producer.send(changelog, key, chunk, 0, None, None)
                 head = orjson.dumps({"slot": self._slot, "chunks": len(chunks), "offset": self.applied})
-                self.batches.add(changelog, _HEAD, head, 0)  # after the chunks, in the same partition
+                await self.app.producer.send(changelog, _HEAD, head, 0, None, None)
                 self._dirty = False
-            # Alerts queued before, then the state, handed over in order; producer.flush()
-            # waits for batches too (streams.batch_send), so all of it is on the broker.
-            await self.batches.flush()
             await self.app.producer.flush()
-            self.batches.check()
             for stream, event in pending:
                 await stream.ack(event)

@@ -24,11 +24,10 @@ import time
 import orjson
 
 from detectors.records import Mention
-from streams.batch_send import BatchSender
 from streams.checkpoint import PartitionCounts
 from streams.stages import Count, Extract
 
-__all__ = ["Flow", "behind", "CHECKPOINT_SECONDS", "CLOCK_EVERY_MS", "WATERMARK_KEY", "WATERMARK_EVERY_MS"]
+__all__ = ["Flow", "CHECKPOINT_SECONDS", "CLOCK_EVERY_MS", "WATERMARK_KEY", "WATERMARK_EVERY_MS"]
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +53,14 @@ class Flow:
         sources = tuple(range(posts_partitions))
         self.counts = PartitionCounts(lambda: Count.from_settings(settings, sources=sources, metrics=metrics))
         self.pending: list = []
-        self.batches = BatchSender(app)
         self.windows_published = 0
         self._sent_clock: dict[tuple[int, int], int] = {}
         self._sent_watermark: dict[int, int] = {}
-        self._processed: dict[tuple[str, int], int] = {}
         self._last_checkpoint = time.monotonic()
         self._lock = asyncio.Lock()
 
     async def on_posts(self, event) -> None:
         message = event.message
-        self._processed[(message.topic, message.partition)] = message.offset
         source = message.partition
         by_partition, rejected = self.extract.process([event.value], source=source)
         clock = self.extract.clock(source)
@@ -77,19 +73,17 @@ class Flow:
                 continue
             self._sent_clock[(source, partition)] = clock
             value = orjson.dumps([m.to_dict() for m in mentions or ()])
-            self._send("hashtag-mentions", None, value, partition, headers)
+            await self._send("hashtag-mentions", None, value, partition, headers)
         if rejected:
             log.warning("%s[%d]@%d: %d rejected event(s), first: %s: %s", message.topic, source,
                         message.offset, len(rejected), rejected[0].reason, rejected[0].detail)
             for item in rejected:
-                self._send("posts-dlq", None, item.raw, None, [
+                await self._send("posts-dlq", None, item.raw, None, [
                     ("reason", item.reason.encode()), ("detail", item.detail.encode("utf-8")),
                     ("source", f"{message.topic}:{source}:{message.offset}".encode())])
-        await self.batches.flush()
 
     async def on_mentions(self, event) -> None:
         message = event.message
-        self._processed[(message.topic, message.partition)] = message.offset
         count = self.counts.get(message.partition, self._table_items)
         headers = dict(message.headers or ())
         try:
@@ -101,19 +95,15 @@ class Flow:
             log.error("%s[%d]@%d: not a mentions message, skipped: %r", message.topic,
                       message.partition, message.offset, exc)
             return
-        # State change and the messages it causes are queued in one step (no await between):
-        # a checkpoint taken while this agent waits on the producer covers both.
-        self._publish(count.process(mentions, source=source, offset=offset, clock=clock))
-        self._publish_watermark(message.partition, count.aggregator.watermark)
-        await self.batches.flush()
+        await self._publish(count.process(mentions, source=source, offset=offset, clock=clock))
+        await self._publish_watermark(message.partition, count.aggregator.watermark)
 
-    def _publish(self, windows) -> None:
-        add, topic = self.batches.add, self._names["hashtag-windows"]
+    async def _publish(self, windows) -> None:
         for window in windows:
-            add(topic, window.hashtag.encode("utf-8"), _window_json(window))
+            await self._send("hashtag-windows", window.hashtag.encode("utf-8"), _window_json(window), None, None)
         self.windows_published += len(windows)
 
-    def _publish_watermark(self, partition: int, watermark: int | None, force: bool = False) -> None:
+    async def _publish_watermark(self, partition: int, watermark: int | None, force: bool = False) -> None:
         """Tell the detect agent how far this partition's windows are complete."""
         if watermark is None:
             return
@@ -123,11 +113,11 @@ class Flow:
         self._sent_watermark[partition] = watermark if last is None else max(last, watermark)
         value = orjson.dumps({"partition": partition, "partitions": self.extract.partitions,
                               "watermark": self._sent_watermark[partition]})
-        self._send("hashtag-windows", WATERMARK_KEY, value, None, None)
+        await self._send("hashtag-windows", WATERMARK_KEY, value, None, None)
 
-    def _send(self, topic: str, key, value, partition, headers) -> None:
-        """Queue one message for the producer (sent in batches by ``self.batches.flush()``)."""
-        self.batches.add(self._names[topic], key, value, partition, headers)
+    async def _send(self, topic: str, key, value, partition, headers) -> None:
+        """Hand one message to the producer (Faust's, without its per-message topic machinery)."""
+        await self.app.producer.send(self._names[topic], key, value, partition, None, headers)
 
     def _table_items(self):
         return list(self.table.data.items())
@@ -145,7 +135,6 @@ class Flow:
         over after its input ended still has open windows to flush.
         """
         mine = {tp.partition for tp in assigned if tp.topic == self.mentions.get_topic_name()}
-        self._processed.clear()  # offsets were sought again: the consumer's positions say more
         self.counts.keep_only(mine)
         if self.metrics is not None:
             self.metrics.rebalances.inc()
@@ -160,27 +149,21 @@ class Flow:
         Input stops during a rebalance: that is no idleness, so nothing is
         flushed then, and idle time starts again once partitions are recovered.
         Pending messages are still checkpointed and acknowledged: Faust's
-        revocation waits until every message taken is acknowledged. Nor is it
-        idleness while posts or mentions this worker reads wait unprocessed
-        (see ``behind``).
+        revocation waits until every message taken is acknowledged.
         """
         if self.app.rebalancing:
             if self.pending:
                 await self.checkpoint()
             return
         flushed = False
-        inputs = (self._names["posts"], self._names["hashtag-mentions"])
-        waiting = behind(self.app.consumer, inputs, self._processed)
-        idle = [] if waiting else self.counts.idle(self.settings.idle_flush)
-        for partition, count in idle:
+        for partition, count in self.counts.idle(self.settings.idle_flush):
             windows = count.flush()
             log.info("partition %d idle for %.1fs: flushed %d window(s)", partition,
                      self.settings.idle_flush, len(windows))
-            self._publish(windows)
+            await self._publish(windows)
             ends = [w.window_end for w in windows]
-            self._publish_watermark(partition, max(ends, default=count.aggregator.watermark), force=True)
+            await self._publish_watermark(partition, max(ends, default=count.aggregator.watermark), force=True)
             flushed = True
-        await self.batches.flush()
         if flushed or (self.pending and time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS):
             await self.checkpoint()
         if self.metrics is not None:
@@ -197,50 +180,18 @@ class Flow:
                 metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(lag, 0))
 
     async def checkpoint(self) -> None:
-        """Send changed state, flush the producer, then ack the messages it covers.
-
-        Every message queued before the snapshot (the windows of the state it
-        holds) is handed to the producer by ``batches.flush()``, which also waits
-        for a flush another agent has under way; ``producer.flush()`` then waits
-        for all of it, batches included (see ``streams.batch_send``).
-        """
+        """Send changed state, flush the producer, then ack the messages it covers."""
         async with self._lock:
             pending, self.pending = self.pending, []
             records = self.counts.snapshot()
             self._last_checkpoint = time.monotonic()
             changelog = self.table.changelog_topic.get_topic_name()
             for partition, key, value in records:
-                self.batches.add(changelog, key, value, partition)
-            await self.batches.flush()
+                await self.app.producer.send(changelog, key, value, partition, None, None)
             await self.app.producer.flush()
-            self.batches.check()
             for stream, event in pending:
                 await stream.ack(event)
             log.debug("checkpoint: %d state records, %d messages acked", len(records), len(pending))
-
-
-def behind(consumer, topics, processed: dict) -> bool:
-    """True while partitions of ``topics`` assigned to ``consumer`` hold messages not processed yet.
-
-    ``processed`` maps ``(topic, partition)`` to the offset last processed.
-    Time without input is no proof of idleness: Faust's one fetcher feeds the
-    agents in turn, so an agent may wait seconds for messages already fetched
-    (behind thousands of windows for the detect agent, say).
-    """
-    read = getattr(consumer, "_read_offset", {})
-    for tp in consumer.assignment():
-        if tp.topic not in topics:
-            continue
-        highwater = consumer.highwater(tp)
-        if highwater is None:
-            continue
-        done = processed.get((tp.topic, tp.partition))
-        if done is not None:
-            if done + 1 < highwater:
-                return True
-        elif read.get(tp) is not None and read.get(tp) < highwater:  # sought, or taken, not processed
-            return True
-    return False
 
 
 def _mention(d: dict, intern=sys.intern) -> Mention:
