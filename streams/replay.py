@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import logging
 from collections import deque
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ __all__ = ["read_events", "scan", "ReplayStats", "ScanResult", "DEFAULT_REORDER"
 
 log = logging.getLogger(__name__)
 
+_END = object()
 DEFAULT_REORDER = 10_000
 """Events held back per file to restore event-time order."""
 _SHOWN = 10
@@ -81,27 +83,21 @@ def _reordered(events: Iterable[dict], capacity: int, stats: ReplayStats) -> Ite
     """
     buffer: deque = deque()
     append, pop, last, newest = buffer.append, buffer.popleft, -1, -1
-    for seq, event in enumerate(events):
-        ts = event["ts"]
-        if ts < newest:
-            buffer.insert(bisect.bisect_right(buffer, (ts, seq), key=lambda entry: entry[:2]), (ts, seq, event))
-        else:
-            append((ts, seq, event))
-            newest = ts
-        if len(buffer) > capacity:
+    for seq, event in enumerate(itertools.chain(events, (_END,))):
+        if event is not _END:
+            ts = event["ts"]
+            if ts < newest:
+                buffer.insert(bisect.bisect_right(buffer, (ts, seq), key=lambda entry: entry[:2]), (ts, seq, event))
+            else:
+                append((ts, seq, event))
+                newest = ts
+        while len(buffer) > (capacity if event is not _END else 0):
             ts, _, out = pop()
             if ts < last:
                 stats.out_of_order += 1
             else:
                 last = ts
             yield out
-    while buffer:
-        ts, _, out = pop()
-        if ts < last:
-            stats.out_of_order += 1
-        else:
-            last = ts
-        yield out
 
 
 def _paths(paths: Iterable[str | Path]) -> list[Path]:
