@@ -67,26 +67,9 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
                              options=ROCKSDB_OPTIONS)
     detect_flow = DetectFlow(app, settings, detect_table, metrics)
 
-    @app.agent(topics["posts"], name="extract")
-    async def extract(stream):
-        manual = stream.noack()
-        async for event in manual.events():
-            await flow.on_posts(event)
-            await flow.done(manual, event)
-
-    @app.agent(topics["hashtag-mentions"], name="count")
-    async def count(stream):
-        manual = stream.noack()
-        async for event in manual.events():
-            await flow.on_mentions(event)
-            await flow.done(manual, event)
-
-    @app.agent(topics["hashtag-windows"], name="detect")
-    async def detect(stream):
-        manual = stream.noack()
-        async for event in manual.events():
-            await detect_flow.on_windows(event)
-            await detect_flow.done(manual, event)
+    _agent(app, topics["posts"], "extract", flow.on_posts, flow)
+    _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow)
+    _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow)
 
     @app.timer(0.5, name="checkpoint")
     async def tick():
@@ -106,3 +89,14 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.registry, name_prefix="faust")
     app.flow, app.detect_flow = flow, detect_flow
     return app
+
+
+def _agent(app, topic, name: str, handle, acks) -> None:
+    """An agent that hands each event to ``handle`` and acknowledges it only at ``acks``' next checkpoint."""
+    async def agent(stream):
+        manual = stream.noack()
+        async for event in manual.events():
+            await handle(event)
+            await acks.done(manual, event)
+
+    app.agent(topic, name=name)(agent)

@@ -5,7 +5,7 @@ so one detector sees every tag in order) to the ``Detect`` stage and sends the
 alert steps to ``trend-alerts`` (key = hashtag). Its state — the detector, the
 offset of the last window it applied, and the recent windows it has scored —
 is checkpointed into the ``detect-state`` table's changelog every
-``CHECKPOINT_SECONDS``, and input messages are acknowledged only after that,
+``streams.acks.CHECKPOINT_SECONDS``, and input messages are acknowledged only after that,
 as in ``streams.flow``.
 
 Order: every ``hashtag-mentions`` partition publishes its windows and then its
@@ -23,7 +23,6 @@ alerts sent since its last checkpoint are sent again, identical.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import pickle
 import time
@@ -31,14 +30,14 @@ import time
 import orjson
 
 from detectors.records import Window
+from streams.acks import AckAfterCheckpoint
 from streams.flow import WATERMARK_KEY
 from streams.stages import Detect
 
-__all__ = ["DetectFlow", "CHECKPOINT_SECONDS", "CHUNK_BYTES", "KEEP_MOMENTS"]
+__all__ = ["DetectFlow", "CHUNK_BYTES", "KEEP_MOMENTS"]
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_SECONDS = 5.0
 CHUNK_BYTES = 512 * 1024
 """State is written as chunks of at most this size (Kafka messages stay small)."""
 KEEP_MOMENTS = 48
@@ -46,11 +45,12 @@ KEEP_MOMENTS = 48
 _HEAD = b"detect/head"
 
 
-class DetectFlow:
+class DetectFlow(AckAfterCheckpoint):
     """The per-message work of the ``detect`` agent (see the module docstring)."""
 
     def __init__(self, app, settings, table, metrics=None):
-        self.app, self.settings, self.table, self.metrics = app, settings, table, metrics
+        super().__init__(app)
+        self.settings, self.table, self.metrics = settings, table, metrics
         self.alerts_topic = settings.topic("trend-alerts")
         self.windows_topic = settings.topic("hashtag-windows")
         self.detect: Detect | None = None
@@ -59,14 +59,11 @@ class DetectFlow:
         self.buffer: list[Window] = []
         self.watermarks: dict[int, int] = {}
         self.released = -1
-        self.pending: list = []
         self.alerts_sent = 0
         self._dirty = False
         self._idle_flushed = True
         self._slot = 0
         self._last_input = time.monotonic()
-        self._last_checkpoint = time.monotonic()
-        self._lock = asyncio.Lock()
 
     def stage(self) -> Detect:
         """The stage, restored from the table the first time it is needed."""
@@ -149,12 +146,6 @@ class DetectFlow:
                                          orjson.dumps(alert.to_dict()), None, None, None)
         self.alerts_sent += len(alerts)
 
-    async def done(self, stream, event) -> None:
-        """The agent finished ``event``: ack it with the next checkpoint."""
-        self.pending.append((stream, event))
-        if time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS:
-            await self.checkpoint()
-
     def on_recovered(self, assigned) -> None:
         """After a rebalance: forget the stage unless this worker still owns the windows."""
         if not any(tp.topic == self.windows_topic for tp in assigned):
@@ -171,31 +162,25 @@ class DetectFlow:
             await self._release(None)
             await self._send(self.detect.flush())
             self._idle_flushed = self._dirty = True
-        due = time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS
-        if (self._dirty or self.pending) and due:
+        if (self._dirty or self.pending) and self.checkpoint_due:
             await self.checkpoint()
 
-    async def checkpoint(self) -> None:
-        """Write the state in chunks, flush the producer, then ack what it covers.
+    async def save_state(self) -> int:
+        """The detector state to the table's changelog (``AckAfterCheckpoint``), if it changed.
 
         Chunks alternate between two slots and the head naming the slot is
         written last, so a crash while writing leaves the previous state whole.
         """
-        async with self._lock:
-            pending, self.pending = self.pending, []
-            self._last_checkpoint = time.monotonic()
-            if self._dirty and self.detect is not None:
-                state = (self.detect.snapshot(), self.seen, self.buffer, self.watermarks, self.released)
-                blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-                chunks = [blob[i:i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
-                changelog = self.table.changelog_topic.get_topic_name()
-                self._slot = 1 - self._slot
-                for i, chunk in enumerate(chunks):
-                    key = f"detect/{self._slot}/{i}".encode()
-                    await self.app.producer.send(changelog, key, chunk, 0, None, None)
-                head = orjson.dumps({"slot": self._slot, "chunks": len(chunks), "offset": self.applied})
-                await self.app.producer.send(changelog, _HEAD, head, 0, None, None)
-                self._dirty = False
-            await self.app.producer.flush()
-            for stream, event in pending:
-                await stream.ack(event)
+        if not self._dirty or self.detect is None:
+            return 0
+        state = (self.detect.snapshot(), self.seen, self.buffer, self.watermarks, self.released)
+        blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        chunks = [blob[i:i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
+        changelog = self.table.changelog_topic.get_topic_name()
+        self._slot = 1 - self._slot
+        for i, chunk in enumerate(chunks):
+            await self.app.producer.send(changelog, f"detect/{self._slot}/{i}".encode(), chunk, 0, None, None)
+        head = orjson.dumps({"slot": self._slot, "chunks": len(chunks), "offset": self.applied})
+        await self.app.producer.send(changelog, _HEAD, head, 0, None, None)
+        self._dirty = False
+        return len(chunks) + 1

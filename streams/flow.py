@@ -1,7 +1,7 @@
 """What the worker's agents do with each message, and when state is checkpointed.
 
 ``Flow`` adapts Kafka messages to the stages (``Extract``, ``Count``) and back,
-and runs the checkpoint protocol: every ``CHECKPOINT_SECONDS`` (and on idle
+and runs the checkpoint protocol: every ``streams.acks.CHECKPOINT_SECONDS`` (and on idle
 flushes) it sends the changed count state to the table's changelog, flushes
 the producer (so mentions, windows and state are all on the broker), and only
 then acknowledges the input messages processed before, so that Faust commits
@@ -16,7 +16,6 @@ moment only when every partition has published its windows for it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import time
@@ -24,15 +23,14 @@ import time
 import orjson
 
 from detectors.records import Mention
+from streams.acks import AckAfterCheckpoint
 from streams.checkpoint import PartitionCounts
 from streams.stages import Count, Extract
 
-__all__ = ["Flow", "CHECKPOINT_SECONDS", "CLOCK_EVERY_MS", "WATERMARK_KEY", "WATERMARK_EVERY_MS"]
+__all__ = ["Flow", "CLOCK_EVERY_MS", "WATERMARK_KEY", "WATERMARK_EVERY_MS"]
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_SECONDS = 5.0
-"""Seconds between checkpoints of the count state (and acknowledgements of input)."""
 CLOCK_EVERY_MS = 1_000
 """A partition without mentions from a record still gets an (empty) message if the
 source's clock moved this much, so that its watermark follows."""
@@ -42,22 +40,20 @@ WATERMARK_EVERY_MS = 60_000
 """A mentions partition publishes its watermark when it crosses a multiple of this."""
 
 
-class Flow:
+class Flow(AckAfterCheckpoint):
     """The per-message work of the ``extract`` and ``count`` agents (see module docstring)."""
 
     def __init__(self, app, settings, table, topics: dict, posts_partitions: int, metrics=None):
-        self.app, self.settings, self.table, self.metrics = app, settings, table, metrics
+        super().__init__(app)
+        self.settings, self.table, self.metrics = settings, table, metrics
         self.mentions = topics["hashtag-mentions"]
         self._names = {name: topic.get_topic_name() for name, topic in topics.items()}
         self.extract = Extract.from_settings(settings, metrics)
         sources = tuple(range(posts_partitions))
         self.counts = PartitionCounts(lambda: Count.from_settings(settings, sources=sources, metrics=metrics))
-        self.pending: list = []
         self.windows_published = 0
         self._sent_clock: dict[tuple[int, int], int] = {}
         self._sent_watermark: dict[int, int] = {}
-        self._last_checkpoint = time.monotonic()
-        self._lock = asyncio.Lock()
 
     async def on_posts(self, event) -> None:
         message = event.message
@@ -122,12 +118,6 @@ class Flow:
     def _table_items(self):
         return list(self.table.data.items())
 
-    async def done(self, stream, event) -> None:
-        """The agent finished ``event``: ack it with the next checkpoint."""
-        self.pending.append((stream, event))
-        if time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS:
-            await self.checkpoint()
-
     def on_recovered(self, assigned) -> None:
         """After a rebalance (the table is recovered): hold exactly the assigned partitions' stages.
 
@@ -164,7 +154,7 @@ class Flow:
             ends = [w.window_end for w in windows]
             await self._publish_watermark(partition, max(ends, default=count.aggregator.watermark), force=True)
             flushed = True
-        if flushed or (self.pending and time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS):
+        if flushed or (self.pending and self.checkpoint_due):
             await self.checkpoint()
         if self.metrics is not None:
             self._gauges()
@@ -179,19 +169,13 @@ class Flow:
                 lag = highwater - (position + 1 if position is not None else 0)
                 metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(lag, 0))
 
-    async def checkpoint(self) -> None:
-        """Send changed state, flush the producer, then ack the messages it covers."""
-        async with self._lock:
-            pending, self.pending = self.pending, []
-            records = self.counts.snapshot()
-            self._last_checkpoint = time.monotonic()
-            changelog = self.table.changelog_topic.get_topic_name()
-            for partition, key, value in records:
-                await self.app.producer.send(changelog, key, value, partition, None, None)
-            await self.app.producer.flush()
-            for stream, event in pending:
-                await stream.ack(event)
-            log.debug("checkpoint: %d state records, %d messages acked", len(records), len(pending))
+    async def save_state(self) -> int:
+        """The changed count state to the table's changelog (``AckAfterCheckpoint``)."""
+        records = self.counts.snapshot()
+        changelog = self.table.changelog_topic.get_topic_name()
+        for partition, key, value in records:
+            await self.app.producer.send(changelog, key, value, partition, None, None)
+        return len(records)
 
 
 def _mention(d: dict, intern=sys.intern) -> Mention:

@@ -28,7 +28,7 @@ import zlib
 
 import orjson
 
-from detectors.events import NEW_AUTHOR_MS, decode_record
+from detectors.events import decode_record, is_new_author
 from detectors.records import Mention, Post, Rejected
 
 __all__ = ["Extract", "JoinedLines", "partition_for"]
@@ -107,7 +107,7 @@ class Extract:
         for (tag, bucket), (p, v, new, max_ts, authors) in cells.items():
             part = known.get(tag)
             if part is None:
-                part = known[tag] = zlib.crc32(tag.encode("utf-8")) % n
+                part = known[tag] = partition_for(tag, n)
             out.setdefault(part, []).append(Mention(tag, bucket, max_ts, p, v, new, tuple(sorted(authors))))
         return out
 
@@ -132,8 +132,7 @@ def _accumulate(events: list, cells: dict, base: int, latest: int) -> tuple[int,
         bucket = ts - ts % base
         if type(event) is Post:
             posts += 1
-            created, author = event.author_created, event.author
-            new = 1 if created is not None and ts - created <= NEW_AUTHOR_MS else 0
+            author, new = event.author, 1 if is_new_author(event) else 0
             for tag in event.hashtags:
                 cell = cells.get((tag, bucket))
                 if cell is None:

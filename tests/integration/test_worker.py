@@ -82,6 +82,17 @@ def background_replay(settings, history, env):
         stop_process(producer, timeout=0)
 
 
+@contextmanager
+def streaming_history(kafka_settings, partitions, history, python, env, tmp_path):
+    """``history`` replayed in the background into fresh topics with ``partitions`` partitions, a
+    worker pool and a reader of ``hashtag-windows``: yields ``(expected counts, pool, reader)``."""
+    settings = dataclasses.replace(kafka_settings, partitions=partitions)
+    expected = reference_counts(read_jsonl(history))
+    with background_replay(settings, history, env), Workers(python, env, settings, tmp_path) as pool, \
+            window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
+        yield expected, pool, reader
+
+
 def published_a_quarter(reader, expected) -> int:
     """Wait (at most 60 s) until a quarter of the expected windows are out; how many there are."""
     deadline = time.monotonic() + 60
@@ -92,10 +103,7 @@ def published_a_quarter(reader, expected) -> int:
 
 def test_kill_9_mid_stream_and_restart_keeps_counts_exact(
         kafka_settings, history, python, subprocess_env, tmp_path):
-    settings = dataclasses.replace(kafka_settings, partitions=2)
-    expected = reference_counts(read_jsonl(history))
-    with background_replay(settings, history, subprocess_env), Workers(python, subprocess_env, settings, tmp_path) as pool, \
-            window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
+    with streaming_history(kafka_settings, 2, history, python, subprocess_env, tmp_path) as (expected, pool, reader):
         first = pool.start(2)
         before = published_a_quarter(reader, expected)
         first.send_signal(signal.SIGKILL)
@@ -109,10 +117,7 @@ def test_kill_9_mid_stream_and_restart_keeps_counts_exact(
 
 def test_second_worker_joining_mid_stream_keeps_counts_exact(
         kafka_settings, history, python, subprocess_env, tmp_path):
-    settings = dataclasses.replace(kafka_settings, partitions=4)
-    expected = reference_counts(read_jsonl(history))
-    with background_replay(settings, history, subprocess_env), Workers(python, subprocess_env, settings, tmp_path) as pool, \
-            window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
+    with streaming_history(kafka_settings, 4, history, python, subprocess_env, tmp_path) as (expected, pool, reader):
         pool.start(4)
         before = published_a_quarter(reader, expected)
         pool.start(4)  # a rebalance while the first worker has messages in flight
