@@ -1,12 +1,14 @@
-"""The peer of the throughput benchmark: a per-hashtag 1-minute tumbling-window count in Quix Streams.
+"""The peer of the throughput benchmark: per-hashtag tumbling-window counts in Quix Streams.
 
 Reads the same ``posts`` records (JSON arrays or single events), explodes them
-into (hashtag, event time) mentions, repartitions by hashtag and counts per
-tumbling window on event time, like trendwatch's extract + count. Runs until
-every mention has reached the window or ``seconds`` passed, then prints
-``{"posts_eps", "mentions", "seconds", "finished"}``.
+into (hashtag, event time) mentions, repartitions by hashtag and counts posts
+per tumbling window on event time, at each of the window sizes given (one
+branch of the dataframe per size), like trendwatch's extract + count. Runs
+until every mention has gone through the windows or ``seconds`` passed, then
+prints ``{"posts_eps", "mentions", "seconds", "finished", "sizes_ms"}``.
 
-Usage: ``python bench/quix_peer.py BOOTSTRAP TOPIC POSTS SECONDS``
+Usage: ``python bench/quix_peer.py BOOTSTRAP TOPIC POSTS SECONDS [SIZES_MS]``
+(``SIZES_MS``: comma-separated window sizes in ms, default ``60000``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 import uuid
 
 
-def main(bootstrap: str, topic_name: str, posts: int, seconds: float) -> dict:
+def main(bootstrap: str, topic_name: str, posts: int, seconds: float, sizes_ms: tuple[int, ...] = (60_000,)) -> dict:
     from quixstreams import Application
 
     state = {"first": None, "last": None, "mentions": 0, "tags_per_post": None}
@@ -52,8 +54,9 @@ def main(bootstrap: str, topic_name: str, posts: int, seconds: float) -> dict:
         sdf = sdf.apply(mentions, expand=True)
         sdf = sdf.set_timestamp(lambda value, key, timestamp, headers: value["ts"])
         sdf = sdf.group_by(lambda value: value["tag"], name="tag")
-        sdf = sdf.update(counted)
-        sdf = sdf.tumbling_window(60_000).count().final()
+        for size in sizes_ms:  # branches: every mention goes through each window size
+            sdf.tumbling_window(size).count().final()
+        sdf = sdf.update(counted)  # after the branches, so the last mention is counted once all are done
         timer = threading.Timer(seconds, app.stop)
         timer.start()
         try:
@@ -64,8 +67,9 @@ def main(bootstrap: str, topic_name: str, posts: int, seconds: float) -> dict:
     tags = state["tags_per_post"] or 1
     return {"posts_eps": state["mentions"] / tags / elapsed if elapsed > 0 else 0.0,
             "mentions": state["mentions"], "seconds": elapsed,
-            "finished": state["mentions"] == expected["mentions"]}
+            "finished": state["mentions"] == expected["mentions"], "sizes_ms": list(sizes_ms)}
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))))
+    sizes = tuple(int(x) for x in sys.argv[5].split(",")) if len(sys.argv) > 5 else (60_000,)
+    print(json.dumps(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sizes)))

@@ -6,8 +6,13 @@ run of one post per record), then measures in the same run:
 - ``raw_consumer_eps``: an aiokafka ``getmany`` loop that only decodes the JSON;
 - ``worker_eps``: one ``trendwatch worker`` subprocess (extract + count, to
   the last window update), from its first post to the count stage caught up;
-- ``two_workers_eps`` on the same number of partitions, and ``scaling``;
-- ``quix_eps``: the same windowed count written with Quix Streams (if installed);
+- ``two_workers_eps`` on the same number of partitions, and ``scaling``
+  (``two_workers_cpu_us_per_post`` is both workers' CPU time per post: the
+  same as one worker's when the work splits without overhead, whatever
+  the number of free cores);
+- ``quix``: the same windowed counts written with Quix Streams (if installed):
+  posts per hashtag in tumbling windows of the worker's default sizes
+  (``worker_vs_quix``), and of one 1-minute size (``worker_vs_quix_one_size``);
 - ``memory``: peak RSS of a worker for 10k, 100k and 1M distinct hashtags.
 
 Usage: ``python bench/throughput.py --json`` (starts its own broker unless
@@ -144,13 +149,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def quix_eps(bootstrap: str, topic: str, expected_posts: int, seconds: float) -> dict | None:
+def quix_eps(bootstrap: str, topic: str, expected_posts: int, seconds: float, sizes_ms) -> dict | None:
     try:
         import quixstreams  # noqa: F401
     except ImportError:
         return None
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "quix_peer.py"), bootstrap, topic,
-                          str(expected_posts), str(seconds)], capture_output=True, text=True, timeout=seconds + 120)
+                          str(expected_posts), str(seconds), ",".join(map(str, sizes_ms))],
+                         capture_output=True, text=True, timeout=seconds + 120)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if out.returncode != 0 or not lines:
         raise RuntimeError(f"quix peer failed: {out.stderr[-2000:]}")
@@ -192,6 +198,7 @@ def run(args, tmp: Path) -> dict:
             prepared(url, f"tpb{run_id}-", args.partitions, args.posts, args.tags)
             two = worker_run(url, f"tpb{run_id}-", args.posts, 2, tmp, args.partitions)
             result["two_workers_eps"] = two["eps"]
+            result["two_workers_cpu_us_per_post"] = two["cpu_us_per_post"]
             result["scaling"] = two["eps"] / one["eps"]
         if args.single_posts:
             prepared(url, f"tps{run_id}-", args.partitions, args.single_posts, args.tags, record_bytes=0)
@@ -200,10 +207,12 @@ def run(args, tmp: Path) -> dict:
             result["single_event_records"] = {"posts": args.single_posts, "raw_consumer_eps": raw,
                                               "worker_eps": single["eps"], "ratio": single["eps"] / raw}
         if not args.skip_quix:
-            peer = quix_eps(boot, f"tpa{run_id}-posts", args.posts, args.quix_seconds)
-            if peer is not None:
-                result["quix"] = peer
-                result["worker_vs_quix"] = one["eps"] / peer["posts_eps"]
+            same = quix_eps(boot, f"tpa{run_id}-posts", args.posts, args.quix_seconds, Settings().window_ms)
+            if same is not None:
+                single = quix_eps(boot, f"tpa{run_id}-posts", args.posts, args.quix_seconds, (60_000,))
+                result["quix"] = {"worker_sizes": same, "one_size": single}
+                result["worker_vs_quix"] = one["eps"] / same["posts_eps"]
+                result["worker_vs_quix_one_size"] = one["eps"] / single["posts_eps"]
         if args.memory_tags:
             result["memory"] = {}
             for distinct in args.memory_tags:
