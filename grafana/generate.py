@@ -60,7 +60,9 @@ def health_panels() -> list[dict]:
                           f"[{RATE}])))", "p99 {{stage}}"),
                     query(f"histogram_quantile(0.5, sum by (le, stage) (rate(trendwatch_stage_seconds_bucket{J}"
                           f"[{RATE}])))", "p50 {{stage}}", ref="B")], "s"),
-        timeseries("Event to alert (p50, p90)", "Seconds from a window's newest event to its alert.",
+        timeseries("Event to alert (p50, p90)",
+                   "Wall-clock seconds from a window's newest event time to its alert: the delay on a live "
+                   "stream. A replay of past events lands in the top bucket (shown as 1 day).",
                    [query(f"histogram_quantile(0.9, sum by (le) (rate(trendwatch_event_to_alert_seconds_bucket{J}"
                           f"[{RATE}])))", "p90"),
                     query(f"histogram_quantile(0.5, sum by (le) (rate(trendwatch_event_to_alert_seconds_bucket{J}"
