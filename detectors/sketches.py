@@ -26,7 +26,8 @@ import math
 import zlib
 from array import array
 
-__all__ = ["HyperLogLog", "DistinctCounter", "CountMin", "HashCache", "stable_hash"]
+__all__ = ["HyperLogLog", "DistinctCounter", "CountMin", "HashCache", "stable_hash", "distinct_state",
+           "distinct_from_state"]
 
 
 def stable_hash(item: str) -> int:
@@ -221,20 +222,35 @@ class DistinctCounter:
         return len(self._items) if self._hll is None else self._hll.count
 
     def to_state(self) -> dict:
-        if self._hll is None:
-            return {"t": self.threshold, "items": list(self._items)}
-        return {"t": self.threshold, "hll": self._hll.to_state()}
+        return distinct_state(self._items if self._hll is None else self._hll, self.threshold)
 
     @classmethod
     def from_state(cls, state: dict) -> DistinctCounter:
-        if "hll" in state:
-            hll = HyperLogLog.from_state(state["hll"])
-            counter = cls(state["t"], hll.precision)
-            counter._items, counter._hll = None, hll
+        known = distinct_from_state(state)
+        if known.__class__ is HyperLogLog:
+            counter = cls(state["t"], known.precision)
+            counter._items, counter._hll = None, known
             return counter
         counter = cls(state["t"])
-        counter._items = set(state["items"])
+        counter._items = known
         return counter
+
+
+def distinct_state(known: set[str] | HyperLogLog, threshold: int) -> dict:
+    """JSON-ready state of distinct items kept exactly (a set) or in a sketch, at most
+    ``threshold`` kept exactly (``DistinctCounter.to_state``; window cells use it too).
+
+    >>> distinct_state({"a"}, 2), distinct_from_state(distinct_state({"a"}, 2))
+    ({'t': 2, 'items': ['a']}, {'a'})
+    """
+    if known.__class__ is HyperLogLog:
+        return {"t": threshold, "hll": known.to_state()}
+    return {"t": threshold, "items": list(known)}
+
+
+def distinct_from_state(state: dict) -> set[str] | HyperLogLog:
+    """The set or sketch of ``distinct_state`` output."""
+    return HyperLogLog.from_state(state["hll"]) if "hll" in state else set(state["items"])
 
 
 class CountMin:

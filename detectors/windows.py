@@ -250,14 +250,10 @@ class WindowAggregator(WindowsCheckpoint):
         due = [key for key in opened if until is None or key[0] + key[1] <= until]
         for key in sorted(due, key=_end_then_size):
             group = opened.pop(key)
-            size, start = key
-            name, end = self._names[size], start + size
             for tag in sorted(group):
                 cell = group[tag]
-                known = cell[3]
-                out.append(Window(tag, name, start, end, cell[0], cell[1],
-                                  known.count if known.__class__ is HyperLogLog else len(known), cell[2]))
-                cell[4] = True
+                out.append(self._window(tag, key, cell))
+                cell[_CLOSED] = True
             if key in retained:
                 retained[key].update(group)
             else:

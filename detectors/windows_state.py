@@ -7,7 +7,7 @@ aggregator its methods to write and load them. A cell is
 ``[posts, views, new_authors, authors, closed]`` in memory (``authors`` empty,
 then a set of names while exact, then a ``HyperLogLog``) and
 ``[size, start, closed, posts, views, new_authors, authors_state]`` on the
-wire, ``authors_state`` being what ``DistinctCounter.to_state`` gives.
+wire, ``authors_state`` being ``detectors.sketches.distinct_state`` (as ``DistinctCounter.to_state``).
 
 Examples
 --------
@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from detectors.sketches import CountMin, HyperLogLog
+from detectors.sketches import CountMin, distinct_from_state, distinct_state
 
 __all__ = ["WindowsCheckpoint", "SKETCH_PREFIX", "cell_state", "cell_from_state", "format_size"]
 
@@ -44,18 +44,14 @@ def format_size(ms: int) -> str:
 def cell_state(key: tuple[int, int], cell: list, threshold: int) -> list:
     """``cell`` of window ``key`` as JSON-ready data; ``threshold``: most authors kept exactly."""
     posts, views, new, authors, closed = cell
-    if authors.__class__ is HyperLogLog:
-        known = {"t": threshold, "hll": authors.to_state()}
-    else:
-        known = {"t": threshold, "items": list(authors)}
-    return [key[0], key[1], int(closed), posts, views, new, known]
+    return [key[0], key[1], int(closed), posts, views, new, distinct_state(authors, threshold)]
 
 
 def cell_from_state(item: list) -> tuple[tuple[int, int], list]:
     """The window key and cell of ``cell_state`` output."""
     size, start, closed, posts, views, new, known = item
-    authors = HyperLogLog.from_state(known["hll"]) if "hll" in known else set(known["items"]) or ()
-    return (size, start), [posts, views, new, authors, bool(closed)]
+    authors = distinct_from_state(known)
+    return (size, start), [posts, views, new, authors if authors else (), bool(closed)]
 
 
 class WindowsCheckpoint:

@@ -88,22 +88,21 @@ class KafkaPosition:
         """The run id to tag records with: the interrupted run's, or a new one."""
         return previous["run"] if previous and "run" in previous else uuid.uuid4().hex
 
-    def start(self, settings: Settings, previous: dict | None) -> int:
-        """Set up the sink; returns how many already delivered events it will skip."""
+    def start(self, settings: Settings, previous: dict | None) -> None:
+        """Set up the sink: its partitions' end offsets, and the delivered events it must skip."""
         sink = self.sink
         if sink is None:
-            return 0
+            return
         if not previous or previous.get("run") != self.run or previous.get("partitions") != sink.partitions:
             if previous and previous.get("sent"):
                 log.warning("no partition offsets to resume from: events since the last checkpoint are sent again")
             self.ends = end_offsets(settings, sink.topic, sink.partitions)
-            return 0
+            return
         since = {int(p): offset for p, offset in previous["ends"].items()}
         counts, self.ends = count_delivered(settings, sink.topic, since, self.run)
         for p, n in previous.get("skip", {}).items():
             counts[int(p)] = counts.get(int(p), 0) + n
         sink.skip = {p: n for p, n in counts.items() if n > 0}
-        return sum(sink.skip.values())
 
     def state(self) -> dict:
         """The Kafka part of a checkpoint, taken right after a flush."""
@@ -181,9 +180,9 @@ def replay(files, broker, topic_prefix, partitions, out, speed, since, until, ta
     target = f"{settings.broker}/{settings.topic('posts')}" if to_kafka else ""
     target += f" {out.resolve()}" if out is not None else ""
     options = {"tag": tag, "skip_bad": skip_bad, "reorder": reorder, **window}
-    state = ReplayState(state_path or Path(settings.data_dir).expanduser() / "replay"
-                        / f"{_fingerprint(list(files), target, options)}.json",
-                        _fingerprint(list(files), target, options))
+    fingerprint = _fingerprint(list(files), target, options)
+    state = ReplayState(state_path or Path(settings.data_dir).expanduser() / "replay" / f"{fingerprint}.json",
+                        fingerprint)
     previous = state.load() if resume else None
     skip = _resume_point(state, previous) if resume else 0
     if skip is None:
