@@ -32,13 +32,13 @@ import orjson
 
 from streams.cli import tune_gc
 from streams.commands.backtest import detection_settings
-from streams.embedded import Pipeline, file_records
+from streams.embedded.runner import Pipeline, file_records
 from streams.settings import Settings
 
 
 def _simulate(path: Path) -> None:
-    from streams.scenario import load_scenario
-    from streams.simulator import generate
+    from streams.sources.scenario import load_scenario
+    from streams.sources.simulator import generate
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as out:
         for event in generate(load_scenario("rednote-2025"), 0):
             out.write(json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n")

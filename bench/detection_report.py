@@ -16,10 +16,10 @@ import json
 import statistics
 
 from detectors.evaluation import evaluate
-from streams.embedded import Pipeline, run, scenario_records
-from streams.scenario import load_scenario, scenario_names
+from streams.embedded.runner import Pipeline, run, scenario_records
 from streams.settings import Settings
-from streams.simulator import labels
+from streams.sources.scenario import load_scenario, scenario_names
+from streams.sources.simulator import labels
 
 
 def evaluate_scenario(name: str, seed: int = 0) -> dict:

@@ -14,9 +14,9 @@ import json
 import time
 
 from detectors.events import decode_record
-from streams.producer import RecordPacker, encode_event, event_key
-from streams.scenario import load_scenario
-from streams.simulator import generate
+from streams.kafka.producer import RecordPacker, encode_event, event_key
+from streams.sources.scenario import load_scenario
+from streams.sources.simulator import generate
 
 
 def records_of(events: list[dict]) -> list[bytes]:

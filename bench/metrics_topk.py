@@ -16,7 +16,7 @@ import tracemalloc
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from streams.topk import TopHashtags
+from streams.observe.topk import TopHashtags
 
 
 def _measure(name: str, update, registry: CollectorRegistry, tags: int) -> dict:

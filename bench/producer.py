@@ -10,7 +10,7 @@ Starts a private single-node broker, then in one run:
 3. baseline: ``org.apache.kafka.tools.ProducerPerformance`` sending as many
    records of the same average size as step 1 produced, with the same
    producer settings (idempotent, acks=all, same codec and gzip level,
-   batch size and linger; gzip at ``streams.producer.GZIP_LEVEL``).
+   batch size and linger; gzip at ``streams.kafka.producer.GZIP_LEVEL``).
 
 Prints events/s, records/s and MB/s (uncompressed record bytes) and the ratio
 to the baseline, for each codec. Usage::
@@ -29,13 +29,13 @@ import time
 from pathlib import Path
 
 from streams.cli import tune_gc
-from streams.kafka_local import LocalBroker, free_port, java_command
-from streams.output import FileSink
-from streams.producer import GZIP_LEVEL, KafkaSink
-from streams.replay import read_events
-from streams.scenario import load_scenario
+from streams.kafka.broker import LocalBroker, free_port, java_command
+from streams.kafka.producer import GZIP_LEVEL, KafkaSink
 from streams.settings import Settings
-from streams.simulator import generate
+from streams.sources.pacing import FileSink
+from streams.sources.replay import read_events
+from streams.sources.scenario import load_scenario
+from streams.sources.simulator import generate
 
 
 def timed_send(events, settings: Settings, compression: str) -> dict:

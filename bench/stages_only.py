@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from streamload import posts  # noqa: E402
-from streams.checkpoint import PartitionCounts  # noqa: E402
-from streams.producer import RecordPacker  # noqa: E402
+from streams.kafka.producer import RecordPacker  # noqa: E402
 from streams.stages import Count, Extract  # noqa: E402
+from streams.worker.checkpoint import PartitionCounts  # noqa: E402
 
 
 def records(n: int, tags: int, partitions: int = 2) -> list[tuple[int, bytes]]:

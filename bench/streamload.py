@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from streams.producer import RecordPacker
+from streams.kafka.producer import RecordPacker
 
 T0 = 1_736_726_400_000  # 2025-01-13T00:00:00Z
 HEAD_TAGS = [f"head{i}" for i in range(1000)]

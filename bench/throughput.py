@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from streamload import end_offsets, fill, metrics_url, peak_rss_mb, posts, sample  # noqa: E402
+from streams.kafka.topics import create_topics  # noqa: E402
 from streams.settings import Settings  # noqa: E402
-from streams.topics import create_topics  # noqa: E402
 
 
 async def _raw(bootstrap: str, topic: str, expected: int) -> float:
@@ -168,7 +168,7 @@ def broker(given: str | None, tmp: Path):
     if given:
         yield given
         return
-    from streams.kafka_local import LocalBroker, free_port
+    from streams.kafka.broker import LocalBroker, free_port
     local = LocalBroker(tmp / "kafka", port=free_port(), attached=True)
     local.start(timeout=120)
     try:

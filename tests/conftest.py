@@ -1,7 +1,7 @@
 """Shared fixtures: one real Kafka broker per test session, unique names per test.
 
 The broker is started through the same code as ``trendwatch kafka start``
-(streams.kafka_local) on a free port, and stopped when the session ends, also
+(streams.kafka.broker) on a free port, and stopped when the session ends, also
 on failure. If it cannot start, every test that needs it errors: integration
 tests never skip.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.kafka_local import LocalBroker, free_port
+from streams.kafka.broker import LocalBroker, free_port
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

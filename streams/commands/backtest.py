@@ -16,12 +16,12 @@ import click
 
 from detectors.evaluation import evaluate
 from streams.commands.run import describe_alert, fmt_time
-from streams.counts import run_counts
-from streams.embedded import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
+from streams.embedded.counts import run_counts
+from streams.embedded.runner import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import InputError, UsageError
-from streams.scenario import load_scenario
 from streams.settings import Settings
-from streams.simulator import labels as scenario_labels
+from streams.sources.scenario import load_scenario
+from streams.sources.simulator import labels as scenario_labels
 from streams.stages import Detect
 
 __all__ = ["backtest", "backtest_document", "detection_settings"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from streams.kafka_local import KAFKA_VERSION, LocalBroker
+from streams.kafka.broker import KAFKA_VERSION, LocalBroker
 from streams.settings import Settings
 
 __all__ = ["kafka"]

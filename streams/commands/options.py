@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from streams.producer import MAX_RECORD_BYTES
+from streams.kafka.producer import MAX_RECORD_BYTES
 
 __all__ = ["producer_options"]
 

@@ -7,7 +7,7 @@ After a hard kill (SIGKILL, power loss) the checkpoint lags behind what was
 delivered: the state also holds the end offset of every partition and every
 record carries the replay's run id, so the resumed replay counts the events
 delivered after the checkpoint on each partition and does not send them again
-(``streams.delivery``). A ``--out`` file gets the events since the last
+(``streams.kafka.delivery``). A ``--out`` file gets the events since the last
 checkpoint again after a hard kill.
 """
 
@@ -27,13 +27,13 @@ from pathlib import Path
 import click
 
 from detectors.events import InvalidEvent, parse_timestamp
-from streams.errors import InputError, UsageError
 from streams.commands.options import producer_options
-from streams.delivery import count_delivered, end_offsets
-from streams.output import FileSink, GracefulStop, Progress, Tee, parse_speed, pump
-from streams.producer import KafkaSink
-from streams.replay import DEFAULT_REORDER, ReplayStats, read_events, scan
+from streams.errors import InputError, UsageError
+from streams.kafka.delivery import count_delivered, end_offsets
+from streams.kafka.producer import KafkaSink
 from streams.settings import Settings
+from streams.sources.pacing import FileSink, GracefulStop, Progress, Tee, parse_speed, pump
+from streams.sources.replay import DEFAULT_REORDER, ReplayStats, read_events, scan
 
 __all__ = ["replay", "ReplayState"]
 

@@ -18,16 +18,16 @@ import click
 
 from detectors.evaluation import evaluate
 from detectors.records import Alert
-from streams.counts import is_count_series, run_counts
-from streams.embedded import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
+from streams.commands.run_kafka import run_on_kafka, run_settings
+from streams.embedded.counts import is_count_series, run_counts
+from streams.embedded.runner import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import UsageError
-from streams.kafka_run import run_on_kafka, run_settings
-from streams.metrics import Metrics, serve
-from streams.output import GracefulStop, parse_speed
-from streams.scenario import load_scenario
+from streams.observe.metrics import Metrics, serve
 from streams.settings import Settings
-from streams.replay import read_events
-from streams.simulator import generate, labels as scenario_labels
+from streams.sources.pacing import GracefulStop, parse_speed
+from streams.sources.replay import read_events
+from streams.sources.scenario import load_scenario
+from streams.sources.simulator import generate, labels as scenario_labels
 
 __all__ = ["run", "describe_alert", "describe_summary", "fmt_time"]
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import click
 
-from streams.errors import InputError
 from streams.commands.options import producer_options
-from streams.output import FileSink, GracefulStop, Progress, Tee, parse_speed, pump
-from streams.producer import KafkaSink
-from streams.scenario import load_scenario, scenario_names
+from streams.errors import InputError
+from streams.kafka.producer import KafkaSink
 from streams.settings import Settings
-from streams.simulator import generate, labels
+from streams.sources.pacing import FileSink, GracefulStop, Progress, Tee, parse_speed, pump
+from streams.sources.scenario import load_scenario, scenario_names
+from streams.sources.simulator import generate, labels
 
 __all__ = ["simulate"]
 

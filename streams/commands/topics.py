@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from streams.kafka.topics import create_topics
 from streams.settings import Settings
-from streams.topics import create_topics
 
 __all__ = ["topics", "broker_option"]
 

@@ -9,8 +9,8 @@ import click
 
 from streams.commands.topics import broker_option
 from streams.errors import UsageError
+from streams.kafka.topics import create_topics, partition_counts
 from streams.settings import Settings
-from streams.topics import create_topics, partition_counts
 
 __all__ = ["worker"]
 
@@ -50,7 +50,7 @@ def run_worker(settings: Settings, posts_partitions: int, metrics=None) -> None:
     """Start the Faust worker in this process; returns when it stops."""
     import faust
 
-    from streams.app import create_app
+    from streams.worker.app import create_app
 
     app = create_app(settings, posts_partitions=posts_partitions, web_port=settings.web_port,
                      metrics=metrics)
@@ -61,7 +61,7 @@ def run_worker(settings: Settings, posts_partitions: int, metrics=None) -> None:
 
 def _metrics(settings: Settings):
     """The shared metrics, served on ``settings.metrics_port`` (0: any free port)."""
-    from streams.metrics import Metrics, serve
+    from streams.observe.metrics import Metrics, serve
 
     metrics = Metrics(top_k=settings.top_k)
     try:

@@ -1,6 +1,6 @@
 """The processing stages, one class each, free of Faust and Kafka.
 
-The Faust agents (``streams.app``) and the embedded runner call the very
+The Faust agents (``streams.worker.app``) and the embedded runner call the very
 same objects: ``Extract`` (posts records -> mentions per partition),
 ``Count`` (mentions -> closed windows), ``Detect`` (closed windows -> alerts).
 """

@@ -51,7 +51,7 @@ class Count:
         Sources whose clocks must all be known before windows close (the
         ``posts`` partitions); empty: those seen so far.
     metrics
-        Optional ``streams.metrics.Metrics``.
+        Optional ``streams.observe.metrics.Metrics``.
     max_tags, exact_authors
         Bounds of exact state (see ``WindowAggregator``).
     """

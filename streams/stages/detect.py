@@ -47,7 +47,7 @@ class Detect:
     model
         The ``TrendModel`` (default: 5 min fast and 1 h slow windows).
     metrics
-        Optional ``streams.metrics.Metrics``.
+        Optional ``streams.observe.metrics.Metrics``.
     """
 
     def __init__(self, model: TrendModel | None = None, metrics=None):

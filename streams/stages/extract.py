@@ -53,7 +53,7 @@ class Extract:
     partitions
         Number of ``hashtag-mentions`` partitions.
     metrics
-        Optional ``streams.metrics.Metrics`` to record events, invalid events
+        Optional ``streams.observe.metrics.Metrics`` to record events, invalid events
         and stage time into.
     """
 

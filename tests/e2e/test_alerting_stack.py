@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from e2e_harness import (ROOT, Processes, WebhookReceiver, alertmanager_args, dashboard_queries,  # noqa: E402
                          get_json, interpolate, prometheus_args, reachable, wait_until, write_alertmanager_config,
                          write_prometheus_config, write_rules)
-from streams.kafka_local import free_port  # noqa: E402
+from streams.kafka.broker import free_port  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

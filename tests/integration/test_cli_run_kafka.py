@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from streams.embedded import Pipeline, run, scenario_records
-from streams.scenario import load_scenario
+from streams.embedded.runner import Pipeline, run, scenario_records
 from streams.settings import Settings
+from streams.sources.scenario import load_scenario
 
 pytestmark = pytest.mark.integration
 

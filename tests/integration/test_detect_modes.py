@@ -13,12 +13,12 @@ import dataclasses
 
 import pytest
 
-from streams.embedded import Pipeline, run, scenario_records
-from streams.kafka_local import free_port
-from streams.kafka_run import run_on_kafka
-from streams.scenario import load_scenario
+from streams.commands.run_kafka import run_on_kafka
+from streams.embedded.runner import Pipeline, run, scenario_records
+from streams.kafka.broker import free_port
 from streams.settings import Settings
-from streams.simulator import generate
+from streams.sources.scenario import load_scenario
+from streams.sources.simulator import generate
 
 SEED = 3
 

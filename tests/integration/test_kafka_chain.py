@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer
 
-from streams.topics import create_topics, partition_counts
+from streams.kafka.topics import create_topics, partition_counts
 
 sys.path.insert(0, str(Path(__file__).parent))
 from worker_harness import stop_process  # noqa: E402

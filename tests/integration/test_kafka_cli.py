@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from streams.kafka_local import ensure_jars, free_port
+from streams.kafka.broker import ensure_jars, free_port
 
 
 def _tw(*args: str, timeout: float = 150) -> subprocess.CompletedProcess:

@@ -13,9 +13,9 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
 
 from streams.cli import main
-from streams.producer import event_key
-from streams.scenario import load_scenario
-from streams.simulator import generate
+from streams.kafka.producer import event_key
+from streams.sources.scenario import load_scenario
+from streams.sources.simulator import generate
 
 pytestmark = pytest.mark.integration
 
@@ -169,7 +169,7 @@ def test_replay_killed_hard_and_resumed_delivers_each_event_once(kafka_broker, u
 def test_replay_of_csv_posts_and_count_series_arrives_once(kafka_broker, unique, tmp_path):
     import gzip
 
-    from streams.replay import read_events
+    from streams.sources.replay import read_events
     posts = tmp_path / "posts.csv.gz"
     rows = ["id,ts,author,text,hashtags"] + [f"c{i},{T0 + i * 500},user{i % 5},hello #RedNote,fyp;rednote"
                                              for i in range(200)]

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from streams.cli import main
-from streams.kafka_local import free_port
+from streams.kafka.broker import free_port
 
 sys.path.insert(0, str(Path(__file__).parent))
 from worker_harness import Workers, reference_counts, window_reader  # noqa: E402

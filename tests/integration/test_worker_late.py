@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from streams.topics import create_topics
+from streams.kafka.topics import create_topics
 
 sys.path.insert(0, str(Path(__file__).parent))
 from worker_harness import Workers, window_reader  # noqa: E402

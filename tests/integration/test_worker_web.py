@@ -12,7 +12,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.cli import main
-from streams.kafka_local import free_port
+from streams.kafka.broker import free_port
 
 sys.path.insert(0, str(Path(__file__).parent))
 from worker_harness import stop_process  # noqa: E402

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from kafka import KafkaConsumer
 
-from streams.flow import WATERMARK_KEY
+from streams.worker.count_flow import WATERMARK_KEY
 
 SIZES_MS = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000}
 NEW_AUTHOR_MS = 7 * 86_400_000

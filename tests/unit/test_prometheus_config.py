@@ -12,7 +12,7 @@ import yaml
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.metrics import Metrics
+from streams.observe.metrics import Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 PROM = ROOT / "prometheus"

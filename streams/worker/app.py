@@ -1,0 +1,102 @@
+"""The Faust app of ``trendwatch worker``: thin agents around the stages.
+
+- agent ``extract`` on ``posts``: ``Extract.process`` on each record; rejected
+  input goes to ``posts-dlq`` (original bytes, headers ``reason`` and
+  ``detail``); the mentions go to ``hashtag-mentions`` as one JSON array per
+  target partition per record, with headers ``src`` (posts partition), ``off``
+  (its offset) and ``clk`` (latest event time seen on that partition).
+- agent ``count`` on ``hashtag-mentions``: ``Count.process`` for the message's
+  partition; closed windows go to ``hashtag-windows`` (key = hashtag).
+- agent ``detect`` on ``hashtag-windows``: ``Detect.process`` on each window;
+  alert steps go to ``trend-alerts`` (key = hashtag); see ``streams.worker.detect_flow``.
+- a timer: checkpoints and idle flushes (``streams.worker.count_flow``, ``streams.worker.detect_flow``).
+- with the web server on: ``/metrics`` serves the domain metrics and Faust's
+  Prometheus sensor (prefix ``faust_``) from one registry.
+
+Both agents iterate ``noack`` streams: a message is acknowledged (so its
+offset may be committed) only after the checkpoint covering it has been
+flushed to the changelog. See "Processing guarantee" in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import faust
+
+from streams.settings import Settings
+from streams.worker.count_flow import Flow
+from streams.worker.detect_flow import DetectFlow
+
+__all__ = ["create_app", "ROCKSDB_OPTIONS"]
+
+log = logging.getLogger(__name__)
+
+ROCKSDB_OPTIONS = {"block_cache_size": 16 << 20, "block_cache_compressed_size": 4 << 20,
+                   "write_buffer_size": 8 << 20, "max_write_buffer_number": 2,
+                   "target_file_size_base": 8 << 20, "max_open_files": 256}
+"""RocksDB sizes for a small machine (faust's defaults: a 2 GiB cache per partition)."""
+
+
+def create_app(settings: Settings, posts_partitions: int | None = None, web_port: int = 0,
+               metrics=None) -> faust.App:
+    """The Faust app for ``settings``; ``web_port`` 0 disables Faust's web server."""
+    partitions = settings.partitions
+    datadir = Path(settings.data_dir).expanduser() / settings.app_id / f"worker-{web_port or 'noweb'}"
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id, broker=settings.broker, datadir=str(datadir),
+        store="rocksdb://" if settings.store == "rocksdb" else "memory://",
+        web_enabled=bool(web_port), web_port=web_port or 6066, web_host="127.0.0.1",
+        topic_partitions=partitions, topic_replication_factor=1, table_standby_replicas=0,
+        key_serializer="raw", value_serializer="raw", consumer_auto_offset_reset="earliest",
+        producer_acks=-1, broker_commit_interval=1.0, stream_buffer_maxsize=128,
+        broker_session_timeout=10.0, broker_heartbeat_interval=1.0,
+        # Revocation must not wait for acknowledgements: they come with checkpoints, and the
+        # new owner replays from the last one anyway (idempotent by source offset).
+        stream_wait_empty=False,
+    )
+    topics = {name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes,
+                              key_serializer="raw", value_serializer="raw")
+              for name in ("posts", "hashtag-mentions", "hashtag-windows", "trend-alerts", "posts-dlq")}
+    table = app.Table("count-state", partitions=partitions, key_type=bytes, value_type=bytes,
+                      options=ROCKSDB_OPTIONS)
+    flow = Flow(app, settings, table, topics, posts_partitions or partitions, metrics)
+    detect_table = app.Table("detect-state", partitions=1, key_type=bytes, value_type=bytes,
+                             options=ROCKSDB_OPTIONS)
+    detect_flow = DetectFlow(app, settings, detect_table, metrics)
+
+    _agent(app, topics["posts"], "extract", flow.on_posts, flow)
+    _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow)
+    _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow)
+
+    @app.timer(0.5, name="checkpoint")
+    async def tick():
+        await flow.tick()
+        await detect_flow.tick()
+
+    @table.on_recover
+    async def on_recovered():
+        flow.on_recovered(app.consumer.assignment())
+        detect_flow.on_recovered(app.consumer.assignment())
+
+    if web_port and metrics is not None:
+        # Faust's own sensor (messages, events, commits, rebalances, send latency) in the
+        # same registry as the domain metrics: one /metrics on Faust's web server has both.
+        from faust.sensors.prometheus import setup_prometheus_sensors
+
+        setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.registry, name_prefix="faust")
+    app.flow, app.detect_flow = flow, detect_flow
+    return app
+
+
+def _agent(app, topic, name: str, handle, acks) -> None:
+    """An agent that hands each event to ``handle`` and acknowledges it only at ``acks``' next checkpoint."""
+    async def agent(stream):
+        manual = stream.noack()
+        async for event in manual.events():
+            await handle(event)
+            await acks.done(manual, event)
+
+    app.agent(topic, name=name)(agent)

@@ -1,0 +1,191 @@
+"""What the worker's agents do with each message, and when state is checkpointed.
+
+``Flow`` adapts Kafka messages to the stages (``Extract``, ``Count``) and back,
+and runs the checkpoint protocol: every ``streams.worker.acks.CHECKPOINT_SECONDS`` (and on idle
+flushes) it sends the changed count state to the table's changelog, flushes
+the producer (so mentions, windows and state are all on the broker), and only
+then acknowledges the input messages processed before, so that Faust commits
+their offsets. Open windows of a mentions partition idle for
+``settings.idle_flush`` seconds are flushed (published).
+
+Each mentions partition also publishes its watermark on ``hashtag-windows``
+(key ``WATERMARK_KEY``, value ``{"partition", "partitions", "watermark"}``)
+whenever it crosses a minute or flushes, so that the detect agent completes a
+moment only when every partition has published its windows for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import orjson
+
+from detectors.records import Mention
+from streams.stages import Count, Extract
+from streams.worker.acks import AckAfterCheckpoint
+from streams.worker.checkpoint import PartitionCounts
+
+__all__ = ["Flow", "CLOCK_EVERY_MS", "WATERMARK_KEY", "WATERMARK_EVERY_MS"]
+
+log = logging.getLogger(__name__)
+
+CLOCK_EVERY_MS = 1_000
+"""A partition without mentions from a record still gets an (empty) message if the
+source's clock moved this much, so that its watermark follows."""
+WATERMARK_KEY = b"\x00watermark"
+"""Key of the watermark records on ``hashtag-windows`` (no hashtag starts with NUL)."""
+WATERMARK_EVERY_MS = 60_000
+"""A mentions partition publishes its watermark when it crosses a multiple of this."""
+
+
+class Flow(AckAfterCheckpoint):
+    """The per-message work of the ``extract`` and ``count`` agents (see module docstring)."""
+
+    def __init__(self, app, settings, table, topics: dict, posts_partitions: int, metrics=None):
+        super().__init__(app)
+        self.settings, self.table, self.metrics = settings, table, metrics
+        self.mentions = topics["hashtag-mentions"]
+        self._names = {name: topic.get_topic_name() for name, topic in topics.items()}
+        self.extract = Extract.from_settings(settings, metrics)
+        sources = tuple(range(posts_partitions))
+        self.counts = PartitionCounts(lambda: Count.from_settings(settings, sources=sources, metrics=metrics))
+        self.windows_published = 0
+        self._sent_clock: dict[tuple[int, int], int] = {}
+        self._sent_watermark: dict[int, int] = {}
+
+    async def on_posts(self, event) -> None:
+        message = event.message
+        source = message.partition
+        by_partition, rejected = self.extract.process([event.value], source=source)
+        clock = self.extract.clock(source)
+        headers = [("src", str(source).encode()), ("off", str(message.offset).encode()),
+                   ("clk", str(clock).encode())]
+        for partition in range(self.extract.partitions):
+            mentions = by_partition.get(partition)
+            last = self._sent_clock.get((source, partition), -CLOCK_EVERY_MS)
+            if mentions is None and clock - last < CLOCK_EVERY_MS:
+                continue
+            self._sent_clock[(source, partition)] = clock
+            value = orjson.dumps([m.to_dict() for m in mentions or ()])
+            await self._send("hashtag-mentions", None, value, partition, headers)
+        if rejected:
+            log.warning("%s[%d]@%d: %d rejected event(s), first: %s: %s", message.topic, source,
+                        message.offset, len(rejected), rejected[0].reason, rejected[0].detail)
+            for item in rejected:
+                await self._send("posts-dlq", None, item.raw, None, [
+                    ("reason", item.reason.encode()), ("detail", item.detail.encode("utf-8")),
+                    ("source", f"{message.topic}:{source}:{message.offset}".encode())])
+
+    async def on_mentions(self, event) -> None:
+        message = event.message
+        count = self.counts.get(message.partition, self._table_items)
+        headers = dict(message.headers or ())
+        try:
+            mentions = [_mention(d) for d in orjson.loads(event.value)]
+            source = int(headers["src"]) if "src" in headers else None
+            offset = int(headers["off"]) if "off" in headers else None
+            clock = int(headers["clk"]) if "clk" in headers else None
+        except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
+            log.error("%s[%d]@%d: not a mentions message, skipped: %r", message.topic,
+                      message.partition, message.offset, exc)
+            return
+        await self._publish(count.process(mentions, source=source, offset=offset, clock=clock))
+        await self._publish_watermark(message.partition, count.aggregator.watermark)
+
+    async def _publish(self, windows) -> None:
+        for window in windows:
+            await self._send("hashtag-windows", window.hashtag.encode("utf-8"), _window_json(window), None, None)
+        self.windows_published += len(windows)
+
+    async def _publish_watermark(self, partition: int, watermark: int | None, force: bool = False) -> None:
+        """Tell the detect agent how far this partition's windows are complete."""
+        if watermark is None:
+            return
+        last = self._sent_watermark.get(partition)
+        if not force and last is not None and watermark // WATERMARK_EVERY_MS <= last // WATERMARK_EVERY_MS:
+            return
+        self._sent_watermark[partition] = watermark if last is None else max(last, watermark)
+        value = orjson.dumps({"partition": partition, "partitions": self.extract.partitions,
+                              "watermark": self._sent_watermark[partition]})
+        await self._send("hashtag-windows", WATERMARK_KEY, value, None, None)
+
+    async def _send(self, topic: str, key, value, partition, headers) -> None:
+        """Hand one message to the producer (Faust's, without its per-message topic machinery)."""
+        await self.app.producer.send(self._names[topic], key, value, partition, None, headers)
+
+    def _table_items(self):
+        return list(self.table.data.items())
+
+    def on_recovered(self, assigned) -> None:
+        """After a rebalance (the table is recovered): hold exactly the assigned partitions' stages.
+
+        Stages are restored now, not at their next message: a partition taken
+        over after its input ended still has open windows to flush.
+        """
+        mine = {tp.partition for tp in assigned if tp.topic == self.mentions.get_topic_name()}
+        self.counts.keep_only(mine)
+        if self.metrics is not None:
+            self.metrics.rebalances.inc()
+        now = time.monotonic()
+        for partition in sorted(mine):
+            self.counts.get(partition, self._table_items)
+            self.counts.last_input[partition] = now
+
+    async def tick(self) -> None:
+        """Timer: flush idle partitions, checkpoint when due.
+
+        Input stops during a rebalance: that is no idleness, so nothing is
+        flushed then, and idle time starts again once partitions are recovered.
+        Pending messages are still checkpointed and acknowledged: Faust's
+        revocation waits until every message taken is acknowledged.
+        """
+        if self.app.rebalancing:
+            if self.pending:
+                await self.checkpoint()
+            return
+        flushed = False
+        for partition, count in self.counts.idle(self.settings.idle_flush):
+            windows = count.flush()
+            log.info("partition %d idle for %.1fs: flushed %d window(s)", partition,
+                     self.settings.idle_flush, len(windows))
+            await self._publish(windows)
+            ends = [w.window_end for w in windows]
+            await self._publish_watermark(partition, max(ends, default=count.aggregator.watermark), force=True)
+            flushed = True
+        if flushed or (self.pending and self.checkpoint_due):
+            await self.checkpoint()
+        if self.metrics is not None:
+            self._gauges()
+
+    def _gauges(self) -> None:
+        metrics, consumer = self.metrics, self.app.consumer
+        metrics.tracked_tags.labels(stage="count").set(self.counts.tracked_tags)
+        read = getattr(consumer, "_read_offset", {})
+        for tp in consumer.assignment():
+            highwater, position = consumer.highwater(tp), read.get(tp)
+            if highwater is not None and not tp.topic.endswith("-changelog"):
+                lag = highwater - (position + 1 if position is not None else 0)
+                metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(lag, 0))
+
+    async def save_state(self) -> int:
+        """The changed count state to the table's changelog (``AckAfterCheckpoint``)."""
+        records = self.counts.snapshot()
+        changelog = self.table.changelog_topic.get_topic_name()
+        for partition, key, value in records:
+            await self.app.producer.send(changelog, key, value, partition, None, None)
+        return len(records)
+
+
+def _mention(d: dict, intern=sys.intern) -> Mention:
+    """A mention from its JSON; author names interned, so every window shares one string."""
+    return Mention(d["hashtag"], d["bucket"], d["max_ts"], d["posts"], d["views"], d["new_authors"],
+                   tuple(map(intern, d["authors"])))
+
+
+def _window_json(w) -> bytes:
+    """``Window.to_dict()`` as JSON, without ``dataclasses.asdict``'s cost."""
+    return orjson.dumps({"hashtag": w.hashtag, "size": w.size, "window_start": w.window_start,
+                         "window_end": w.window_end, "posts": w.posts, "views": w.views,
+                         "authors": w.authors, "new_authors": w.new_authors})

@@ -1,0 +1,186 @@
+"""What the worker's ``detect`` agent does: closed windows in, alerts out.
+
+``DetectFlow`` feeds each window read from ``hashtag-windows`` (one partition,
+so one detector sees every tag in order) to the ``Detect`` stage and sends the
+alert steps to ``trend-alerts`` (key = hashtag). Its state — the detector, the
+offset of the last window it applied, and the recent windows it has scored —
+is checkpointed into the ``detect-state`` table's changelog every
+``streams.worker.acks.CHECKPOINT_SECONDS``, and input messages are acknowledged only after that,
+as in ``streams.worker.count_flow``.
+
+Order: every ``hashtag-mentions`` partition publishes its windows and then its
+watermark (``streams.worker.count_flow``). Windows wait in a buffer until every partition's
+watermark has passed their end, then go to the stage in the order of their
+end, so the detector sees whole moments, as in the embedded runner, whatever
+the number of partitions. Input idle for ``settings.idle_flush`` seconds
+releases the buffer and completes the moments the model holds back.
+
+Delivery: a window is applied once (by offset, and by its identity: the count
+stage may publish a window again after its own restart, or as a late
+correction; detection uses the first). After a crash of the detect agent the
+alerts sent since its last checkpoint are sent again, identical.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+
+import orjson
+
+from detectors.records import Window
+from streams.stages import Detect
+from streams.worker.acks import AckAfterCheckpoint
+from streams.worker.count_flow import WATERMARK_KEY
+
+__all__ = ["DetectFlow", "CHUNK_BYTES", "KEEP_MOMENTS"]
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 512 * 1024
+"""State is written as chunks of at most this size (Kafka messages stay small)."""
+KEEP_MOMENTS = 48
+"""Window ends remembered per size to recognise a window published again."""
+_HEAD = b"detect/head"
+
+
+class DetectFlow(AckAfterCheckpoint):
+    """The per-message work of the ``detect`` agent (see the module docstring)."""
+
+    def __init__(self, app, settings, table, metrics=None):
+        super().__init__(app)
+        self.settings, self.table, self.metrics = settings, table, metrics
+        self.alerts_topic = settings.topic("trend-alerts")
+        self.windows_topic = settings.topic("hashtag-windows")
+        self.detect: Detect | None = None
+        self.applied = -1
+        self.seen: dict[tuple[int, int], set[str]] = {}
+        self.buffer: list[Window] = []
+        self.watermarks: dict[int, int] = {}
+        self.released = -1
+        self.alerts_sent = 0
+        self._dirty = False
+        self._idle_flushed = True
+        self._slot = 0
+        self._last_input = time.monotonic()
+
+    def stage(self) -> Detect:
+        """The stage, restored from the table the first time it is needed."""
+        if self.detect is None:
+            self._restore(dict(self.table.data.items()))
+        return self.detect
+
+    def _restore(self, items: dict) -> None:
+        head = items.get(_HEAD)
+        if head is None:
+            self.detect, self.applied = Detect.from_settings(self.settings, self.metrics), -1
+            self.seen, self.buffer, self.watermarks, self.released = {}, [], {}, -1
+            return
+        meta = orjson.loads(head)
+        slot = meta["slot"]
+        blob = b"".join(items[f"detect/{slot}/{i}".encode()] for i in range(meta["chunks"]))
+        model, self.seen, self.buffer, self.watermarks, self.released = pickle.loads(blob)
+        self.detect = Detect.restore(model, self.metrics)
+        self.applied, self._slot = meta["offset"], slot
+        log.info("detect state restored: %d bytes, windows applied up to offset %d", len(blob), self.applied)
+
+    async def on_windows(self, event) -> None:
+        message = event.message
+        stage = self.stage()
+        self._last_input = time.monotonic()
+        self._idle_flushed = False
+        if message.offset <= self.applied:
+            return
+        self.applied = message.offset
+        self._dirty = True
+        try:
+            data = orjson.loads(event.value)
+            if event.key == WATERMARK_KEY:
+                await self._on_watermark(int(data["partition"]), int(data["partitions"]), int(data["watermark"]))
+                return
+            window = Window.from_dict(data)
+        except (orjson.JSONDecodeError, TypeError, KeyError, ValueError) as exc:
+            log.error("%s[%d]@%d: not a window, skipped: %r", message.topic, message.partition,
+                      message.offset, exc)
+            return
+        if not self._fresh(window, stage):
+            return
+        if window.window_end <= self.released:  # a moment already complete: late, scored alone
+            await self._send(stage.process([window]))
+        else:
+            self.buffer.append(window)
+
+    async def _on_watermark(self, partition: int, partitions: int, watermark: int) -> None:
+        self.watermarks[partition] = max(watermark, self.watermarks.get(partition, watermark))
+        if all(p in self.watermarks for p in range(partitions)):
+            await self._release(min(self.watermarks[p] for p in range(partitions)))
+
+    async def _release(self, upto: int | None) -> None:
+        """Hand the buffered windows ending at or before ``upto`` (None: all) to the stage, in order."""
+        ready = [w for w in self.buffer if upto is None or w.window_end <= upto]
+        if not ready:
+            return
+        self.buffer = [w for w in self.buffer if upto is not None and w.window_end > upto]
+        ready.sort(key=lambda w: (w.window_end, w.window_start))
+        self.released = max(self.released, ready[-1].window_end)
+        await self._send(self.detect.process(ready))
+
+    def _fresh(self, w: Window, stage: Detect) -> bool:
+        """False for a window of a size the model ignores, or one already applied."""
+        scorer = stage.model.scorer
+        if w.size_ms not in (scorer.fast_ms, scorer.slow_ms):
+            return False
+        tags = self.seen.setdefault((w.size_ms, w.window_end), set())
+        if w.hashtag in tags:
+            return False
+        tags.add(w.hashtag)
+        if len(self.seen) > 2 * KEEP_MOMENTS:
+            for key in sorted(self.seen, key=lambda k: k[1])[:-2 * KEEP_MOMENTS]:
+                del self.seen[key]
+        return True
+
+    async def _send(self, alerts) -> None:
+        for alert in alerts:
+            await self.app.producer.send(self.alerts_topic, alert.hashtag.encode("utf-8"),
+                                         orjson.dumps(alert.to_dict()), None, None, None)
+        self.alerts_sent += len(alerts)
+
+    def on_recovered(self, assigned) -> None:
+        """After a rebalance: forget the stage unless this worker still owns the windows."""
+        if not any(tp.topic == self.windows_topic for tp in assigned):
+            self.detect, self.pending = None, []
+        self._last_input = time.monotonic()
+
+    async def tick(self) -> None:
+        """Timer: checkpoint when due; when input has been idle (not paused by a
+        rebalance), release the buffer and complete the moments the model holds back."""
+        if self.detect is None:
+            return
+        idle = time.monotonic() - self._last_input >= self.settings.idle_flush
+        if idle and not self._idle_flushed and not self.app.rebalancing:
+            await self._release(None)
+            await self._send(self.detect.flush())
+            self._idle_flushed = self._dirty = True
+        if (self._dirty or self.pending) and self.checkpoint_due:
+            await self.checkpoint()
+
+    async def save_state(self) -> int:
+        """The detector state to the table's changelog (``AckAfterCheckpoint``), if it changed.
+
+        Chunks alternate between two slots and the head naming the slot is
+        written last, so a crash while writing leaves the previous state whole.
+        """
+        if not self._dirty or self.detect is None:
+            return 0
+        state = (self.detect.snapshot(), self.seen, self.buffer, self.watermarks, self.released)
+        blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        chunks = [blob[i:i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
+        changelog = self.table.changelog_topic.get_topic_name()
+        self._slot = 1 - self._slot
+        for i, chunk in enumerate(chunks):
+            await self.app.producer.send(changelog, f"detect/{self._slot}/{i}".encode(), chunk, 0, None, None)
+        head = orjson.dumps({"slot": self._slot, "chunks": len(chunks), "offset": self.applied})
+        await self.app.producer.send(changelog, _HEAD, head, 0, None, None)
+        self._dirty = False
+        return len(chunks) + 1
