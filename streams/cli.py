@@ -19,6 +19,7 @@ from streams.commands import replay
 from streams.commands import worker
 from streams.commands import run
 from streams.commands import backtest
+from streams.commands import watch
 from streams.errors import TrendwatchError
 
 __all__ = ["cli", "main", "tune_gc"]
@@ -60,6 +61,7 @@ cli.add_command(replay.replay)
 cli.add_command(worker.worker)
 cli.add_command(run.run)
 cli.add_command(backtest.backtest)
+cli.add_command(watch.watch)
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -58,3 +58,72 @@ def subprocess_env() -> dict[str, str]:
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+class Screen:
+    """A command in a real terminal: a detached tmux session of its own, read back with capture-pane."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], width: int, height: int):
+        import shlex
+        import shutil
+
+        if shutil.which("tmux") is None:
+            raise RuntimeError("tmux is not installed (Debian package tmux)")
+        self.socket = f"tw-{uuid.uuid4().hex[:8]}"
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        script = f"env {exports} {shlex.join(argv)}; echo \"[exit $?]\"; sleep 600"
+        self._tmux("new-session", "-d", "-s", "main", "-x", str(width), "-y", str(height), "sh", "-c", script)
+
+    def _tmux(self, *args: str) -> str:
+        import subprocess
+
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20,
+                              check=True).stdout
+
+    def text(self) -> str:
+        """What the terminal shows now (scroll-back included)."""
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", "main")
+
+    def wait_for(self, *needles: str, timeout: float = 120) -> str:
+        """The screen once every one of ``needles`` is on it; AssertionError with the screen otherwise."""
+        import time
+
+        deadline, text = time.monotonic() + timeout, ""
+        while time.monotonic() < deadline:
+            text = self.text()
+            if all(n in text for n in needles):
+                return text
+            time.sleep(0.3)
+        raise AssertionError(f"not on the screen after {timeout} s: {needles}\n{text}")
+
+    def keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", "main", *keys)
+
+    def close(self) -> None:
+        import subprocess
+
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=20)
+
+
+@pytest.fixture
+def terminal(subprocess_env):
+    """``terminal(argv, width=140, height=45)`` runs argv in a real terminal and returns its ``Screen``.
+
+    The environment is ``subprocess_env`` with ``TERM=xterm-256color``; every
+    session is killed when the test ends, also on failure.
+    """
+    screens: list[Screen] = []
+
+    def start(argv: list[str], width: int = 140, height: int = 45, env: dict | None = None) -> Screen:
+        wanted = {k: subprocess_env[k] for k in ("PATH", "PYTHONPATH", "PYTHONUNBUFFERED", "HOME")
+                  if k in subprocess_env}
+        size = {"COLUMNS": str(width), "LINES": str(height)}  # the size a detached session may not get
+        screen = Screen(argv, {**wanted, "TERM": "xterm-256color", **size, **(env or {})}, width, height)
+        screens.append(screen)
+        return screen
+
+    try:
+        yield start
+    finally:
+        for screen in screens:
+            screen.close()

@@ -1,9 +1,11 @@
 """``trendwatch run``: the main job. Without a broker it runs the whole pipeline in process.
 
-By default it simulates the rednote-2025 scenario through the same stages the
-Kafka workers run (Extract -> Count -> Detect), prints alerts as they fire and
-a summary at the end, serves Prometheus metrics while it runs, and exits 0
-when the input ends.
+By default it simulates the rednote-2025 scenario at a tenth of its volume
+(``--scale 1``: all of it) through the same stages the Kafka workers run
+(Extract -> Count -> Detect). On a terminal it shows the live view
+(``streams.live``); otherwise, or with ``--plain``, it prints alerts as they
+fire. Then a summary and what to try next; it serves Prometheus metrics while
+it runs, and exits 0 when the input ends.
 """
 
 from __future__ import annotations
@@ -11,76 +13,64 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
 from detectors.evaluation import evaluate
-from detectors.records import Alert
 from streams.commands.run_kafka import run_on_kafka, run_settings
 from streams.embedded.counts import is_count_series, run_counts
 from streams.embedded.runner import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import UsageError
+from streams.live import display, plural
+from streams.live.text import describe_alert, fmt_time
 from streams.observe.metrics import Metrics, serve
 from streams.settings import Settings
 from streams.sources.pacing import GracefulStop, parse_speed
 from streams.sources.replay import read_events
 from streams.sources.scenario import load_scenario
 from streams.sources.simulator import generate, labels as scenario_labels
+from streams.stages import Detect
 
-__all__ = ["run", "describe_alert", "describe_summary", "fmt_time"]
+__all__ = ["run", "describe_alert", "describe_summary", "fmt_time", "next_steps", "DEMO_SCALE"]
 
 log = logging.getLogger(__name__)
 
-SHOW_ONGOING_MS = 6 * 3_600_000
+DEMO_SCALE = 0.1
+"""Volume of the built-in demo when no ``--scenario`` or ``--scale`` is given: the whole story
+(every surge and decoy) in well under a minute; ``--scale 1`` runs it at full volume."""
+DEFAULT_SCENARIO = "rednote-2025"
 
 
-def fmt_time(ms: int) -> str:
-    """Epoch ms as ``2025-01-13 00:05`` (UTC)."""
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M")
+def _sizes(sizes) -> str:
+    sizes = list(sizes)
+    return ", ".join(sizes[:-1]) + " and " + sizes[-1] if len(sizes) > 1 else "".join(sizes)
 
 
-def _views(n: int | None) -> str:
-    if n is None:
-        return "?"
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return str(n)
-
-
-def describe_alert(alert: Alert) -> str:
-    """One line for a person: when, tag, kind, state, score and why."""
-    head = f"[{fmt_time(alert.window_end)}] {alert.kind.upper():10} {alert.state:8} #{alert.hashtag}"
-    if alert.state == "resolved":
-        return f"{head}  {alert.reason}"
-    line = f"{head}  score {alert.score:.1f}  {alert.reason}"
-    if alert.kind == "trend" and alert.projected_views is not None:
-        line += (f"; on track for {_views(alert.projected_views)} views {alert.projection_horizon_h:g} h after "
-                 "onset at the current rate")
-    if alert.related:
-        line += "; surging with " + ", ".join("#" + t for t in alert.related)
-    return line
-
-
-def describe_summary(summary: Summary, truth: dict | None) -> list[str]:
+def describe_summary(summary: Summary, truth: dict | None, sizes: tuple[str, ...] = ()) -> list[str]:
     """The closing lines: volumes, speed, episodes and, with ground truth, what was caught when."""
     rate = summary.posts / max(summary.seconds, 1e-9)
-    lines = [f"Summary: {summary.posts:,} posts and {summary.engagements:,} engagement events"
+    windows = ""
+    if summary.windows >= 0:
+        windows = f", {plural(summary.windows, 'window')}" + (f" at {_sizes(sizes)}" if sizes else "") + \
+                  f", {plural(summary.tags_seen, 'hashtag')}"
+    lines = [f"Summary: {plural(summary.posts, 'post')} and {plural(summary.engagements, 'engagement event')}"
              + (f" ({fmt_time(summary.first_ts)} to {fmt_time(summary.last_ts)} UTC)" if summary.first_ts >= 0 else "")
-             + f" in {summary.seconds:.1f} s ({rate:,.0f} posts/s), {summary.rejected} rejected"
-             + (f", {summary.windows:,} windows, {summary.tags_seen:,} hashtags." if summary.windows >= 0 else ".")]
+             + f" in {summary.seconds:.1f} s ({rate:,.0f} posts/s), {summary.rejected:,} rejected{windows}."]
     episodes = summary.episodes
     trends = sorted({a.hashtag for a in episodes if a.kind == "trend"})
     suspicious = sorted({a.hashtag for a in episodes if a.kind == "suspicious"})
-    lines.append(f"Episodes: {sum(a.kind == 'trend' for a in episodes)} trend "
+    lines.append(f"Episodes: {sum(a.kind == 'trend' for a in episodes):,} trend "
                  f"({', '.join('#' + t for t in trends) or 'none'}), "
-                 f"{sum(a.kind == 'suspicious' for a in episodes)} suspicious "
+                 f"{sum(a.kind == 'suspicious' for a in episodes):,} suspicious "
                  f"({', '.join('#' + t for t in suspicious) or 'none'}).")
     if truth is None:
         return lines
-    result = evaluate(summary.alerts, truth, tags_seen=max(summary.tags_seen, 0))
+    return lines + _evaluation(evaluate(summary.alerts, truth, tags_seen=max(summary.tags_seen, 0)))
+
+
+def _evaluation(result: dict) -> list[str]:
+    lines = []
     for row in result["surges"]:
         if row["detected"]:
             lines.append(f"  #{row['tag']} flagged as a trend {row['delay_min']:g} min after its surge began "
@@ -88,14 +78,29 @@ def describe_summary(summary: Summary, truth: dict | None) -> list[str]:
         else:
             lines.append(f"  #{row['tag']} was NOT flagged (surge from {fmt_time(row['onset'])} UTC).")
     for row in result["decoys"]:
-        lines.append(f"  #{row['tag']} ({row['kind']} decoy): {row['trend_episodes']} trend, "
-                     f"{row['suspicious_episodes']} suspicious episodes.")
+        lines.append(f"  #{row['tag']} ({row['kind']} decoy): {row['trend_episodes']:,} trend, "
+                     f"{plural(row['suspicious_episodes'], 'suspicious episode')}.")
     if result["recall"] is None:
-        lines.append(f"No labelled surge in this scenario; {result['false_alerts']} trend episodes anyway.")
+        lines.append(f"No labelled surge in this scenario; {plural(result['false_alerts'], 'trend episode')} "
+                     "anyway.")
     else:
         lines.append(f"Precision {result['precision']}, recall {result['recall']}, F1 {result['f1']} "
                      f"against the scenario's labels.")
     return lines
+
+
+def next_steps(port: int | None, demo: bool) -> list[str]:
+    """What to try after a run: follow it live, the full scenario, own data, Kafka, a report."""
+    steps = [("trendwatch run --follow", "keep the metrics" + (f" (http://127.0.0.1:{port}/metrics)" if port else "")
+              + " up after the input ends, until Ctrl-C")]
+    if demo:
+        steps.append(("trendwatch run --scale 1", "the whole scenario at full volume (ten times the posts)"))
+    steps += [("trendwatch run --input posts.jsonl", "your own posts (format: docs/events.md)"),
+              ("trendwatch kafka start && trendwatch run --broker kafka://127.0.0.1:9092",
+               "the same job through a local Kafka broker and a worker"),
+              ("trendwatch backtest --scenario rednote-2025 --report report.html",
+               "a report with a plot of every alerted hashtag")]
+    return ["Try next:"] + [line for cmd, what in steps for line in (f"  {what}:", f"      {cmd}")]
 
 
 def _metrics_server(metrics: Metrics, port: int):
@@ -106,26 +111,13 @@ def _metrics_server(metrics: Metrics, port: int):
                          "pick another port or 0 for any free one") from None
 
 
-class _Printer:
-    """Prints alerts as they fire; ongoing steps at most every 6 h per episode unless ``all_steps``."""
-
-    def __init__(self, all_steps: bool):
-        self.all_steps, self._shown = all_steps, {}
-
-    def __call__(self, alert: Alert) -> None:
-        key = (alert.hashtag, alert.kind)
-        if alert.state == "ongoing" and not self.all_steps:
-            if alert.window_end - self._shown.get(key, -SHOW_ONGOING_MS) < SHOW_ONGOING_MS:
-                return
-        self._shown[key] = alert.window_end
-        click.echo(describe_alert(alert))
-
-
 @click.command()
-@click.option("--scenario", "name", default="rednote-2025", show_default=True, metavar="NAME|FILE",
-              help="Scenario to simulate in process (see `trendwatch simulate --list`).")
+@click.option("--scenario", "name", default=None, metavar="NAME|FILE",
+              help=f"Scenario to simulate in process (see `trendwatch simulate --list`) [default {DEFAULT_SCENARIO}].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Simulator seed.")
-@click.option("--scale", type=float, default=1.0, show_default=True, help="Multiply every volume of the scenario.")
+@click.option("--scale", type=float, default=None,
+              help=f"Multiply every volume of the scenario [default {DEMO_SCALE:g} for the built-in demo, "
+                   "1 for a --scenario you name; --scale 1 runs the demo at full volume].")
 @click.option("--input", "inputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Replay this file (JSONL, CSV posts, .gz ok) instead of simulating; a count series "
                    "(timestamp,value) is scored at its own interval.")
@@ -138,17 +130,26 @@ class _Printer:
               help="Serve Prometheus metrics on this local port, 0 = any free one [default 9464].")
 @click.option("--broker", default=None, metavar="URL",
               help="Run through Kafka instead: a worker child process, this run's own topics.")
+@click.option("--plain", is_flag=True, help="One line per alert instead of the live view (the default when "
+                                            "stdout is not a terminal).")
+@click.option("--progress/--no-progress", default=None,
+              help="With line output, a progress line on stderr [default: if stderr is a terminal].")
 @click.option("--all-steps", is_flag=True, help="Print every ongoing alert step, not one per 6 h per episode.")
-def run(name, seed, scale, inputs, tag, speed, follow, metrics_port, broker, all_steps) -> None:
+def run(name, seed, scale, inputs, tag, speed, follow, metrics_port, broker, plain, progress, all_steps) -> None:
     """Detect hashtag surges end to end: simulate (or replay) -> extract -> count -> detect -> alerts."""
     settings = Settings.build({"metrics_port": metrics_port, "broker": broker})
-    scenario = None if inputs else load_scenario(name)
+    demo = not inputs and name is None
+    scenario = None if inputs else load_scenario(name or DEFAULT_SCENARIO)
+    scale = scale if scale is not None else (DEMO_SCALE if demo else 1.0)
     if scenario is not None and scale != 1.0:
         scenario = scenario.scaled(scale)
-    job = _Job(scenario, seed, inputs, tag, parse_speed(speed), follow, _Printer(all_steps))
+    job = _Job(scenario, seed, inputs, tag, parse_speed(speed), follow, demo and scale != 1.0)
     log.info("run: %s", settings.describe())
+    slow = Detect.scales(settings.window_ms)[1]
     with GracefulStop() as stop:
-        summary = _on_kafka(settings, job, stop) if broker is not None else _in_process(settings, job, stop)
+        view = display(job.title(broker), plain=plain, all_steps=all_steps, progress=progress, size_ms=slow)
+        summary = _on_kafka(settings, job, view, stop) if broker is not None else \
+            _in_process(settings, job, view, stop)
     if stop.requested and not follow:
         click.echo("Stopped early: the summary covers the input read so far.", err=True)
         raise SystemExit(130)
@@ -162,32 +163,55 @@ class _Job:
     tag: str | None
     pace: float | None
     follow: bool
-    printer: _Printer
+    demo: bool
 
     @property
     def source(self) -> str:
         if self.scenario is not None:
-            return f"scenario {self.scenario.name} (seed {self.seed})"
+            scaled = f", {self.scenario.scale:g} of its volume" if self.scenario.scale != 1.0 else ""
+            return f"scenario {self.scenario.name} (seed {self.seed}{scaled})"
         return ", ".join(map(str, self.inputs))
+
+    def title(self, broker: str | None) -> str:
+        return self.source + (f" through Kafka at {broker}" if broker else ", in process")
+
+    def fraction(self, clock: int) -> float | None:
+        """Share of the scenario's event time done (None for files: their end is unknown)."""
+        if self.scenario is None or clock < 0:
+            return None
+        span = self.scenario.end - self.scenario.start
+        return min(1.0, max(0.0, (clock - self.scenario.start) / span))
+
+    def reporter(self, view):
+        def on_progress(clock: int, events: int, rate: float) -> None:
+            view.progress(position=clock, fraction=self.fraction(clock), rate=rate, events=events)
+        return on_progress
 
     def truth(self, stop) -> dict | None:
         return scenario_labels(self.scenario, self.seed) if self.scenario is not None and not stop() else None
 
 
-def _in_process(settings: Settings, job: _Job, stop) -> Summary:
+def _in_process(settings: Settings, job: _Job, view, stop) -> Summary:
     metrics = Metrics(top_k=settings.top_k)
     server = _metrics_server(metrics, settings.metrics_port)
     try:
         click.echo(f"trendwatch run: {job.source}, in process; metrics on http://127.0.0.1:{server.port}/metrics")
-        if len(job.inputs) == 1 and is_count_series(job.inputs[0]):
-            summary = run_counts(job.inputs[0], job.tag, on_alert=job.printer)
-        else:
-            records = (scenario_records(job.scenario, job.seed) if job.scenario is not None
-                       else file_records(job.inputs, tag=job.tag, follow=job.follow, stop=stop))
-            summary = run_pipeline(records, Pipeline(settings, metrics), speed=job.pace, on_alert=job.printer,
-                                   stop=stop)
-        for line in describe_summary(summary, job.truth(stop)):
+        with view:
+            if len(job.inputs) == 1 and is_count_series(job.inputs[0]):
+                summary = run_counts(job.inputs[0], job.tag, on_alert=view.alert)
+            else:
+                records = (scenario_records(job.scenario, job.seed) if job.scenario is not None
+                           else file_records(job.inputs, tag=job.tag, follow=job.follow, stop=stop))
+                pipeline = Pipeline(settings, metrics)
+                pipeline.on_windows = view.windows
+                summary = run_pipeline(records, pipeline, speed=job.pace, on_alert=view.alert, stop=stop,
+                                       on_progress=job.reporter(view))
+            view.progress(done=True)
+        for line in describe_summary(summary, job.truth(stop), settings.window_sizes):
             click.echo(line)
+        if not stop():
+            for line in next_steps(None if job.follow else server.port, job.demo):
+                click.echo(line)
         if job.follow and job.scenario is not None and not stop():
             click.echo("Following: metrics stay up until Ctrl-C.")
             while not stop():
@@ -197,12 +221,15 @@ def _in_process(settings: Settings, job: _Job, stop) -> Summary:
     return summary
 
 
-def _on_kafka(settings: Settings, job: _Job, stop) -> Summary:
+def _on_kafka(settings: Settings, job: _Job, view, stop) -> Summary:
     settings = run_settings(settings)
     events = generate(job.scenario, job.seed) if job.scenario is not None else read_events(job.inputs, tag=job.tag)
     click.echo(f"trendwatch run: {job.source} through Kafka at {settings.broker} (topics {settings.topic('*')}); "
                f"worker metrics on http://127.0.0.1:{settings.metrics_port}/metrics")
-    summary = run_on_kafka(settings, events, pace=job.pace, on_alert=job.printer, stop=stop)
+    with view:
+        summary = run_on_kafka(settings, events, pace=job.pace, on_alert=view.alert, stop=stop,
+                               on_progress=job.reporter(view))
+        view.progress(done=True)
     for line in describe_summary(summary, job.truth(stop)):
         click.echo(line)
     return summary

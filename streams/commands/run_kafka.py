@@ -105,8 +105,12 @@ class _Producer(threading.Thread):
 
 def run_on_kafka(settings: Settings, events: Iterable[dict], *, pace: float | None,
                  on_alert: Callable[[Alert], None], stop: Callable[[], bool],
-                 settle: float = SETTLE_SECONDS) -> Summary:
-    """Run the job through Kafka with a worker child process; returns what it saw and said."""
+                 settle: float = SETTLE_SECONDS,
+                 on_progress: Callable[[int, int, float], None] | None = None) -> Summary:
+    """Run the job through Kafka with a worker child process; returns what it saw and said.
+
+    ``on_progress(event_time_ms, events_sent, events_per_second)`` follows the producer.
+    """
     started = time.perf_counter()
     admin_client(settings).close()  # unreachable broker: BrokerUnavailable, before anything else
     if not worker_detects(settings):
@@ -125,6 +129,9 @@ def run_on_kafka(settings: Settings, events: Iterable[dict], *, pace: float | No
         checked = 0.0
         while True:
             fresh = _poll(consumer, summary, on_alert)
+            if on_progress is not None and producer.last_ts >= 0:
+                sent = producer.posts + producer.engagements
+                on_progress(producer.last_ts, sent, sent / max(time.perf_counter() - started, 1e-9))
             if worker.poll() is not None:
                 raise BrokerUnavailable(f"the worker stopped (exit {worker.returncode}); see its messages above")
             if producer.error is not None:

@@ -48,6 +48,8 @@ BATCH = 4096
 RECORD_BYTES = 256 * 1024
 """Size of the aggregated records made of JSON Lines input (Extract accepts up to 1 MiB)."""
 _JSONL = (".jsonl", ".ndjson", ".json")
+PROGRESS_SECONDS = 0.25
+"""How often (wall time) ``run`` reports progress, and its longest sleep at a finite speed."""
 
 
 class Pipeline:
@@ -61,6 +63,8 @@ class Pipeline:
         self.detect = Detect.from_settings(settings, metrics)
         self.tags: set[str] = set()
         self.first_window = -1
+        self.on_windows: Callable[[list], None] | None = None
+        """Called with every batch of closed windows (the live view's input)."""
 
     def feed(self, records: list[bytes]) -> tuple[list[Alert], int]:
         """Push a batch of ``posts`` records through; the alerts and the number of rejected events."""
@@ -80,6 +84,8 @@ class Pipeline:
         return self.extract.clock(None)
 
     def _seen(self, windows) -> None:
+        if windows and self.on_windows is not None:
+            self.on_windows(windows)
         if windows and self.first_window < 0:
             self.first_window = min(w.window_start for w in windows)
         if len(self.tags) < 5_000_000:
@@ -157,15 +163,19 @@ def file_records(paths: Iterable[str | Path], *, tag: str | None = None, batch: 
 
 
 def run(records: Iterable[bytes] | Iterable[list[bytes]], pipeline: Pipeline, *, speed: float | None = None,
-        on_alert: Callable[[Alert], None] | None = None, stop: Callable[[], bool] = lambda: False) -> Summary:
+        on_alert: Callable[[Alert], None] | None = None, stop: Callable[[], bool] = lambda: False,
+        on_progress: Callable[[int, int, float], None] | None = None) -> Summary:
     """Pump ``records`` (single records or batches of them) through ``pipeline``.
 
     At a finite ``speed`` event time runs ``speed`` times faster than wall
     time (the runner sleeps between batches); ``None`` runs flat out.
     ``on_alert`` sees every alert as it fires; ``stop()`` ends the run early.
+    ``on_progress(event_time_ms, events, events_per_second)`` is called at
+    most every ``PROGRESS_SECONDS`` of wall time and once at the end.
     """
     summary, started = Summary(), time.perf_counter()
     posts0, engagements0 = _events(pipeline.metrics)
+    reported = started
     for item in records:
         alerts, rejected = pipeline.feed([item] if isinstance(item, (bytes, bytearray)) else item)
         summary.rejected += rejected
@@ -173,13 +183,20 @@ def run(records: Iterable[bytes] | Iterable[list[bytes]], pipeline: Pipeline, *,
         clock = pipeline.clock()
         if summary.first_ts < 0 and clock >= 0:
             summary.first_ts = clock
-        if speed and summary.first_ts >= 0:
-            ahead = (clock - summary.first_ts) / 1000 / speed - (time.perf_counter() - started)
-            if ahead > 0:
-                time.sleep(min(ahead, 5.0))
+        while True:
+            if on_progress is not None and time.perf_counter() - reported >= PROGRESS_SECONDS:
+                reported = time.perf_counter()
+                _progress(on_progress, pipeline, clock, posts0 + engagements0, reported - started)
+            ahead = (clock - summary.first_ts) / 1000 / speed - (time.perf_counter() - started) \
+                if speed and summary.first_ts >= 0 else 0
+            if ahead <= 0 or stop():
+                break
+            time.sleep(min(ahead, PROGRESS_SECONDS))
         if stop():
             break
     _emit(pipeline.finish(), summary, on_alert)
+    if on_progress is not None:
+        _progress(on_progress, pipeline, pipeline.clock(), posts0 + engagements0, time.perf_counter() - started)
     summary.last_ts = pipeline.clock()
     summary.first_ts = pipeline.first_window if pipeline.first_window >= 0 else summary.first_ts
     summary.posts, summary.engagements = (a - b for a, b in zip(_events(pipeline.metrics), (posts0, engagements0)))
@@ -187,6 +204,11 @@ def run(records: Iterable[bytes] | Iterable[list[bytes]], pipeline: Pipeline, *,
     summary.tags_seen = len(pipeline.tags)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _progress(on_progress, pipeline: Pipeline, clock: int, before: int, seconds: float) -> None:
+    events = sum(_events(pipeline.metrics)) - before
+    on_progress(clock, events, events / max(seconds, 1e-9))
 
 
 def _emit(alerts: list[Alert], summary: Summary, on_alert) -> None:
