@@ -71,7 +71,8 @@ class Screen:
             raise RuntimeError("tmux is not installed (Debian package tmux)")
         self.socket = f"tw-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        script = f"env {exports} {shlex.join(argv)}; echo \"[exit $?]\"; sleep 600"
+        # The shell survives the Ctrl-C sent to the command, then says how the command ended.
+        script = f"trap true INT; env {exports} {shlex.join(argv)}; echo \"[exit $?]\"; sleep 600"
         self._tmux("new-session", "-d", "-s", "main", "-x", str(width), "-y", str(height), "sh", "-c", script)
 
     def _tmux(self, *args: str) -> str:
