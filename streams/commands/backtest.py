@@ -8,15 +8,14 @@ document instead; ``--report`` also writes an HTML page.
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
 from pathlib import Path
 
 import click
 
 from detectors.evaluation import evaluate
-from streams.commands.run import describe_alert, fmt_time
-from streams.embedded.counts import run_counts
+from streams.commands.run import describe_alert
+from streams.embedded.counts import count_series, counts_detect, run_counts
 from streams.embedded.runner import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import InputError, UsageError
 from streams.settings import Settings
@@ -82,29 +81,33 @@ def _text(doc: dict, summary: Summary) -> list[str]:
     return lines
 
 
-def _html(doc: dict) -> str:
-    esc = html.escape
-    rows = "".join(f"<tr><td>{esc(fmt_time(a['window_end']))}</td><td>#{esc(a['hashtag'])}</td><td>{a['kind']}</td>"
-                   f"<td>{a['score']}</td><td>{esc(a['reason'])}</td><td>{a['projected_views'] or ''}</td></tr>"
-                   for a in doc["alerts"])
-    parts = [f"<!doctype html><meta charset='utf-8'><title>trendwatch backtest</title>"
-             f"<style>body{{font-family:sans-serif}}td,th{{padding:2px 8px;text-align:left}}</style>"
-             f"<h1>Backtest of {esc(doc['input'])}</h1>"
-             f"<p>{doc['posts']:,} posts, {doc['windows']:,} windows, {doc['seconds']} s "
-             f"({doc['posts_per_second']:,} posts/s).</p><h2>Episodes</h2><table><tr><th>window end (UTC)</th>"
-             f"<th>hashtag</th><th>kind</th><th>score</th><th>why</th><th>projected views</th></tr>{rows}</table>"]
-    ev = doc.get("evaluation")
-    if ev:
-        summary = "".join(f"<tr><th>{k}</th><td>{ev[k]}</td></tr>" for k in (
-            "precision", "precision_after_day_one", "recall", "f1", "false_alerts_per_tag_day",
-            "median_flash_delay_min", "max_slow_burn_delay_fraction"))
-        surges = "".join(f"<tr><td>#{esc(r['tag'])}</td><td>{r['shape']}</td><td>{r['detected']}</td>"
-                         f"<td>{r['delay_min']}</td><td>{r['delay_fraction']}</td><td>{r['episodes']}</td></tr>"
-                         for r in ev["surges"])
-        parts.append(f"<h2>Evaluation</h2><table>{summary}</table><h3>Surges</h3><table><tr><th>tag</th>"
-                     f"<th>shape</th><th>detected</th><th>delay (min)</th><th>delay / duration</th>"
-                     f"<th>episodes</th></tr>{surges}</table>")
-    return "\n".join(parts) + "\n"
+def _report(path: Path, doc: dict, summary: Summary, recorder, scorer, truth: dict | None) -> None:
+    from streams.report import tag_plots, write_report  # matplotlib only when a report is asked for
+
+    span = (summary.first_ts, summary.last_ts) if summary.first_ts >= 0 else None
+    plots, note = tag_plots(recorder, scorer, summary.alerts, truth, span)
+    write_report(path, doc, plots, note)
+
+
+def _counts_recorded(path: Path, tag: str | None):
+    from streams.report import SeriesRecorder
+
+    _, interval, windows = count_series(path, tag)
+    scorer = counts_detect(interval).model.scorer
+    recorder = SeriesRecorder(scorer.fast_ms, scorer.slow_ms)
+    recorder.windows(windows)
+    return recorder, scorer
+
+
+def _recorded(pipeline: Pipeline, report: Path | None):
+    if report is None:
+        return None
+    from streams.report import SeriesRecorder
+
+    scorer = pipeline.detect.model.scorer
+    recorder = SeriesRecorder(scorer.fast_ms, scorer.slow_ms)
+    pipeline.on_windows = recorder.windows
+    return recorder
 
 
 @click.command()
@@ -119,30 +122,34 @@ def _html(doc: dict) -> str:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --scenario.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write an HTML report here.")
+              help="Also write a self-contained HTML report here, with a plot of every alerted or "
+                   "labelled hashtag.")
 def backtest(files, labels_path, counts, tag, name, seed, as_json, report) -> None:
     """Run detection over FILES (JSONL, .gz ok) at full speed and evaluate it against --labels."""
     if sum(map(bool, (files, counts, name))) != 1:
         raise UsageError("give input files, or --counts FILE.csv, or --scenario NAME (exactly one of them)")
     truth = _load_labels(labels_path) if labels_path else None
+    recorder = scorer = None
     if counts is not None:
         if not counts.is_file():
             raise InputError(f"cannot read {counts}: no such file")
         summary, source = run_counts(counts, tag), str(counts)
-    elif name is not None:
-        scenario = load_scenario(name)
-        truth = truth or scenario_labels(scenario, seed)
-        summary = run_pipeline(scenario_records(scenario, seed), Pipeline(detection_settings(Settings.build({}))))
-        source = f"scenario {scenario.name} (seed {seed})"
+        if report is not None:
+            recorder, scorer = _counts_recorded(counts, tag)
     else:
-        summary = run_pipeline(file_records(files, tag=tag), Pipeline(detection_settings(Settings.build({}))))
-        source = ", ".join(map(str, files))
+        pipeline = Pipeline(detection_settings(Settings.build({})))
+        recorder, scorer = _recorded(pipeline, report), pipeline.detect.model.scorer
+        if name is not None:
+            scenario = load_scenario(name)
+            truth = truth or scenario_labels(scenario, seed)
+            summary = run_pipeline(scenario_records(scenario, seed), pipeline)
+            source = f"scenario {scenario.name} (seed {seed})"
+        else:
+            summary = run_pipeline(file_records(files, tag=tag), pipeline)
+            source = ", ".join(map(str, files))
     doc = backtest_document(summary, source, truth)
     if report is not None:
-        try:
-            report.write_text(_html(doc), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write {report}: {exc.strerror}") from None
+        _report(report, doc, summary, recorder, scorer, truth)
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False))
     else:

@@ -105,9 +105,12 @@ def counts_detect(interval_ms: int, metrics=None) -> Detect:
     return Detect(TrendModel(scorer, normalise=False), metrics)
 
 
-def run_counts(path: str | Path, tag: str | None = None,
-               on_alert: Callable[[Alert], None] | None = None) -> Summary:
-    """Detection over one count series; a ``Summary`` like the pipeline's."""
+def run_counts(path: str | Path, tag: str | None = None, on_alert: Callable[[Alert], None] | None = None,
+               on_verdicts: Callable[[list], None] | None = None) -> Summary:
+    """Detection over one count series; a ``Summary`` like the pipeline's.
+
+    ``on_verdicts`` sees the detector's verdicts on every window (for a report).
+    """
     started = time.perf_counter()
     name, interval, windows = count_series(path, tag)
     detect = counts_detect(interval)
@@ -115,10 +118,14 @@ def run_counts(path: str | Path, tag: str | None = None,
                       first_ts=windows[0].window_start, last_ts=windows[-1].window_end)
     for window in windows:
         alerts = detect.process([window])
+        if on_verdicts is not None:
+            on_verdicts(detect.model.last_verdicts)
         summary.alerts += alerts
         for alert in alerts if on_alert else ():
             on_alert(alert)
     final = detect.flush()
+    if on_verdicts is not None:
+        on_verdicts(detect.model.last_verdicts)
     summary.alerts += final
     for alert in final if on_alert else ():
         on_alert(alert)

@@ -65,19 +65,31 @@ class Pipeline:
         self.first_window = -1
         self.on_windows: Callable[[list], None] | None = None
         """Called with every batch of closed windows (the live view's input)."""
+        self.on_verdicts: Callable[[list], None] | None = None
+        """Called with the detector's verdicts (window, score, observed, expected) of every batch (reports)."""
 
     def feed(self, records: list[bytes]) -> tuple[list[Alert], int]:
         """Push a batch of ``posts`` records through; the alerts and the number of rejected events."""
         by_partition, rejected = self.extract.process(records)
         windows = self.count.process(by_partition.get(0, []))
         self._seen(windows)
-        return self.detect.process(windows), len(rejected)
+        return self._detect(windows), len(rejected)
 
     def finish(self) -> list[Alert]:
         """End of input: close every window and complete every pending moment."""
         windows = self.count.flush()
         self._seen(windows)
-        return self.detect.process(windows) + self.detect.flush()
+        alerts = self._detect(windows)
+        alerts += self.detect.flush()
+        if self.on_verdicts is not None:
+            self.on_verdicts(self.detect.model.last_verdicts)
+        return alerts
+
+    def _detect(self, windows) -> list[Alert]:
+        alerts = self.detect.process(windows)
+        if self.on_verdicts is not None:
+            self.on_verdicts(self.detect.model.last_verdicts)
+        return alerts
 
     def clock(self) -> int:
         """Latest event time seen (epoch ms, -1 before any)."""
