@@ -15,6 +15,7 @@ import click
 
 from detectors.evaluation import evaluate
 from streams.commands.run import describe_alert
+from streams.live.text import plural
 from streams.embedded.counts import count_series, counts_detect, run_counts
 from streams.embedded.runner import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import InputError, UsageError
@@ -62,11 +63,21 @@ def backtest_document(summary: Summary, source: str, truth: dict | None) -> dict
     return doc
 
 
+def _window_note(doc: dict) -> str:
+    """Which sizes were counted, and why ``trendwatch run`` on the same input counts more windows."""
+    sizes = doc.get("window_sizes")
+    if not sizes:
+        return ""
+    skipped = [s for s in Settings.build({}).window_sizes if s not in sizes]
+    why = f"; `trendwatch run` also counts {' and '.join(skipped)}, which the detector does not read" if skipped else ""
+    return f" (at {' and '.join(sizes)}{why})"
+
+
 def _text(doc: dict, summary: Summary) -> list[str]:
     lines = [describe_alert(a) for a in summary.episodes]
-    lines.append(f"{doc['input']}: {doc['posts']:,} posts, {doc['engagements']:,} engagement events, "
-                 f"{doc['rejected']} rejected, {doc['windows']:,} windows in {doc['seconds']:.1f} s "
-                 f"({doc['posts_per_second']:,} posts/s); {len(doc['alerts'])} episodes.")
+    lines.append(f"{doc['input']}: {plural(doc['posts'], 'post')}, {plural(doc['engagements'], 'engagement event')}, "
+                 f"{doc['rejected']:,} rejected, {plural(doc['windows'], 'window')}{_window_note(doc)} in "
+                 f"{doc['seconds']:.1f} s ({doc['posts_per_second']:,} posts/s); {plural(len(doc['alerts']), 'episode')}.")
     ev = doc.get("evaluation")
     if ev:
         lines.append(f"precision {ev['precision']}  precision after day one {ev['precision_after_day_one']}  "
@@ -74,7 +85,7 @@ def _text(doc: dict, summary: Summary) -> list[str]:
         for row in ev["surges"]:
             delay = f"{row['delay_min']:g} min ({row['delay_fraction']:.1%} of its duration)" if row["detected"] \
                 else "missed"
-            lines.append(f"  surge #{row['tag']} ({row['shape']}): {delay}, {row['episodes']} episode(s)")
+            lines.append(f"  surge #{row['tag']} ({row['shape']}): {delay}, {plural(row['episodes'], 'episode')}")
         for row in ev["decoys"]:
             lines.append(f"  decoy #{row['tag']} ({row['kind']}): {row['trend_episodes']} trend, "
                          f"{row['suspicious_episodes']} suspicious, {row['episodes_after_day_one']} after day one")
@@ -137,7 +148,8 @@ def backtest(files, labels_path, counts, tag, name, seed, as_json, report) -> No
         if report is not None:
             recorder, scorer = _counts_recorded(counts, tag)
     else:
-        pipeline = Pipeline(detection_settings(Settings.build({})))
+        settings = detection_settings(Settings.build({}))
+        pipeline = Pipeline(settings)
         recorder, scorer = _recorded(pipeline, report), pipeline.detect.model.scorer
         if name is not None:
             scenario = load_scenario(name)
@@ -148,6 +160,8 @@ def backtest(files, labels_path, counts, tag, name, seed, as_json, report) -> No
             summary = run_pipeline(file_records(files, tag=tag), pipeline)
             source = ", ".join(map(str, files))
     doc = backtest_document(summary, source, truth)
+    if counts is None:
+        doc["window_sizes"] = list(settings.window_sizes)
     if report is not None:
         _report(report, doc, summary, recorder, scorer, truth)
     if as_json:

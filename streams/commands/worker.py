@@ -26,6 +26,20 @@ log = logging.getLogger(__name__)
               help="Where Faust keeps table data [env TRENDWATCH_STORE; default memory].")
 @click.option("--web-port", type=click.IntRange(0, 65535), default=None,
               help="Port of Faust's web server, 0 to disable [env TRENDWATCH_WEB_PORT; default 6066].")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Port of the Prometheus metrics, 0 = any free one [env TRENDWATCH_METRICS_PORT; default 9464].")
+@click.option("--windows", "window_sizes", default=None, metavar="SIZES",
+              help="Window sizes, comma-separated [env TRENDWATCH_WINDOW_SIZES; default 1m,5m,1h,1d].")
+@click.option("--allowed-lateness", default=None, metavar="DURATION",
+              help="How late an event may arrive and still be counted in order [env TRENDWATCH_ALLOWED_LATENESS; "
+                   "default 1m].")
+@click.option("--late-policy", type=click.Choice(["apply", "drop"]), default=None,
+              help="What happens to events later than that [env TRENDWATCH_LATE_POLICY; default apply].")
+@click.option("--idle-flush", type=float, default=None, metavar="SECONDS",
+              help="Seconds without input before open windows are published [env TRENDWATCH_IDLE_FLUSH; "
+                   "default 10].")
+@click.option("--top-k", type=int, default=None,
+              help="Hashtags with their own series on /metrics [env TRENDWATCH_TOP_K; default 50].")
 @click.option("--app-id", default=None, help="Faust app id = consumer group [env TRENDWATCH_APP_ID].")
 @click.option("--prefix", "topic_prefix", default=None, help="Prefix for every topic name.")
 def worker(**flags) -> None:
@@ -68,6 +82,6 @@ def _metrics(settings: Settings):
         server = serve(metrics, settings.metrics_port)
     except OSError as exc:
         raise UsageError(f"cannot serve metrics on port {settings.metrics_port} ({exc.strerror}); "
-                         "pass another TRENDWATCH_METRICS_PORT (0: any free port)") from None
+                         "pass another --metrics-port (0: any free port)") from None
     log.info("metrics on http://127.0.0.1:%d/metrics", server.port)
     return metrics

@@ -56,7 +56,7 @@ class Row:
     kind: str = ""
     state: str = ""
     excess: float = 0.0
-    """Posts of the latest window over the mean of the earlier ones (the ranking outside episodes)."""
+    """Posts of the latest window minus the mean of the earlier non-empty ones."""
 
 
 @dataclass
@@ -134,7 +134,7 @@ class Board:
         with self._lock:
             rows = [self._row(tag) for tag in self._series]
             rows += [self._row(tag) for tag in self.active if tag not in self._series]
-        rows.sort(key=lambda r: (r.score is None, -(r.score or 0.0), -r.excess, -r.posts, r.hashtag))
+        rows.sort(key=lambda r: (r.score is None, -(r.score or 0.0), -r.posts, r.hashtag))
         return rows[:n]
 
     def episodes(self) -> list[Alert]:
@@ -155,7 +155,7 @@ class Board:
         growth = last / mean if last and mean else None
         episode = self.active.get(tag)
         if episode is not None:
-            return Row(tag, last, episode.growth, sparkline(values), episode.score, episode.kind, episode.state,
+            return Row(tag, last, growth, sparkline(values), episode.score, episode.kind, episode.state,
                        last - mean)
         return Row(tag, last, growth, sparkline(values), excess=last - mean)
 

@@ -168,3 +168,21 @@ def test_run_input_count_series_is_scored_at_its_own_interval(capsys, tmp_path):
     assert main(["run", "--input", str(path), "--metrics-port", "0"]) == 0
     out = capsys.readouterr().out
     assert "TREND      started  #matcha" in out and "Episodes: 1 trend (#matcha)" in out
+
+
+def test_run_and_backtest_count_the_same_windows_or_say_why(capsys, step_file, monkeypatch):
+    data, _ = step_file
+    assert main(["backtest", str(data)]) == 0
+    text = capsys.readouterr().out
+    assert "(at 5m and 1h; `trendwatch run` also counts 1m and 1d, which the detector does not read)" in text
+    assert main(["backtest", str(data), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["window_sizes"] == ["5m", "1h"]
+    assert main(["run", "--input", str(data), "--plain", "--metrics-port", "0"]) == 0
+    every_size = capsys.readouterr().out
+    assert " windows at 1m, 5m, 1h and 1d, " in every_size
+    monkeypatch.setenv("TRENDWATCH_WINDOW_SIZES", "5m,1h")
+    assert main(["run", "--input", str(data), "--plain", "--metrics-port", "0"]) == 0
+    same_sizes = capsys.readouterr().out
+    assert f" {doc['windows']:,} windows at 5m and 1h, " in same_sizes
+    assert "Try next:" in same_sizes
