@@ -46,16 +46,18 @@ def live_view(out: Path) -> None:
     board, pipeline = Board(), Pipeline(Settings())
     pipeline.on_windows = board.windows
     span = scenario.end - scenario.start
+    taken = []
 
     def progress(clock: int, events: int, rate: float) -> None:
         board.progress(position=clock, fraction=(clock - scenario.start) / span, rate=rate, events=events)
+        if clock >= SNAPSHOT_AT and not taken:  # mid-run, as a terminal shows it (the end of a run flushes)
+            console = Console(record=True, width=120, force_terminal=True, color_system="truecolor",
+                              file=io.StringIO())
+            console.print(render(board, "scenario rednote-2025 (seed 0, 0.1 of its volume), in process"))
+            console.save_svg(str(out / "live-view.svg"), title="trendwatch run")
+            taken.append(clock)
 
-    run(scenario_records(scenario, 0), pipeline, on_alert=board.alert, on_progress=progress,
-        stop=lambda: pipeline.clock() >= SNAPSHOT_AT)
-    board.progress(position=pipeline.clock(), fraction=(pipeline.clock() - scenario.start) / span)
-    console = Console(record=True, width=120, force_terminal=True, color_system="truecolor", file=io.StringIO())
-    console.print(render(board, "scenario rednote-2025 (seed 0, 0.1 of its volume), in process"))
-    console.save_svg(str(out / "live-view.svg"), title="trendwatch run")
+    run(scenario_records(scenario, 0), pipeline, on_alert=board.alert, on_progress=progress, stop=lambda: bool(taken))
 
 
 def _browser():

@@ -68,3 +68,23 @@ def test_broker_from_environment(monkeypatch):
 def test_status_of_a_broker_that_never_ran_exits_1(tmp_path):
     done = _run("kafka", "status", "--data-dir", str(tmp_path))
     assert done.returncode == 1 and "not running" in done.stdout
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["worker", "--allowed-lateness", "3x"], "Error: --allowed-lateness: '3x' is not a duration"),
+    (["worker", "--windows", "5m,soon"], "Error: --windows: 'soon' is not a duration"),
+    (["worker", "--top-k", "0"], "Error: --top-k must be at least 1"),
+    (["worker", "--idle-flush", "0"], "Error: --idle-flush must be a positive number"),
+    (["watch", "--size", "7m"], "Error: --size 7m: the workers publish windows of 1m, 5m, 1h, 1d"),
+    (["run", "--scale", "0"], "Error: --scale must be a positive number"),
+])
+def test_worker_and_view_flags_are_checked_and_named_in_errors(argv, message):
+    from streams.cli import main
+
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(argv) == 2
+    assert err.getvalue().startswith(message) and "Traceback" not in err.getvalue()
