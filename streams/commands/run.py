@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -20,7 +20,7 @@ import click
 from detectors.evaluation import evaluate
 from streams.commands.run_kafka import run_on_kafka, run_settings
 from streams.embedded.counts import is_count_series, run_counts
-from streams.embedded.runner import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
+from streams.embedded.runner import Pipeline, ReadShare, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import UsageError
 from streams.live import display, plural
 from streams.live.text import describe_alert, fmt_time
@@ -164,6 +164,7 @@ class _Job:
     pace: float | None
     follow: bool
     demo: bool
+    share: ReadShare = field(default_factory=ReadShare)
 
     @property
     def source(self) -> str:
@@ -176,8 +177,10 @@ class _Job:
         return self.source + (f" through Kafka at {broker}" if broker else ", in process")
 
     def fraction(self, clock: int) -> float | None:
-        """Share of the scenario's event time done (None for files: their end is unknown)."""
-        if self.scenario is None or clock < 0:
+        """Share of the scenario's event time done, or of a JSON Lines file read (None when unknown)."""
+        if self.scenario is None:
+            return None if self.follow else self.share.value
+        if clock < 0:
             return None
         span = self.scenario.end - self.scenario.start
         return min(1.0, max(0.0, (clock - self.scenario.start) / span))
@@ -201,7 +204,8 @@ def _in_process(settings: Settings, job: _Job, view, stop) -> Summary:
                 summary = run_counts(job.inputs[0], job.tag, on_alert=view.alert)
             else:
                 records = (scenario_records(job.scenario, job.seed) if job.scenario is not None
-                           else file_records(job.inputs, tag=job.tag, follow=job.follow, stop=stop))
+                           else file_records(job.inputs, tag=job.tag, follow=job.follow, stop=stop,
+                                             share=job.share))
                 pipeline = Pipeline(settings, metrics)
                 pipeline.on_windows = view.windows
                 summary = run_pipeline(records, pipeline, speed=job.pace, on_alert=view.alert, stop=stop,

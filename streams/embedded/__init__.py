@@ -9,7 +9,8 @@ worker or talks to Kafka.
 """
 
 from streams.embedded.counts import count_series, counts_detect, is_count_series, run_counts
-from streams.embedded.runner import BATCH, RECORD_BYTES, Pipeline, Summary, file_records, run, scenario_records
+from streams.embedded.runner import (BATCH, RECORD_BYTES, Pipeline, ReadShare, Summary, file_records, run,
+                                     scenario_records)
 
 __all__ = ["count_series", "counts_detect", "is_count_series", "run_counts",
-           "BATCH", "RECORD_BYTES", "Pipeline", "Summary", "file_records", "run", "scenario_records"]
+           "BATCH", "RECORD_BYTES", "Pipeline", "ReadShare", "Summary", "file_records", "run", "scenario_records"]

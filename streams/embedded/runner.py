@@ -39,7 +39,7 @@ from streams.sources.simulator import generate
 from streams.stages import Count, Detect, Extract
 from streams.stages.extract import JoinedLines
 
-__all__ = ["Pipeline", "Summary", "run", "scenario_records", "file_records", "BATCH", "RECORD_BYTES"]
+__all__ = ["Pipeline", "Summary", "ReadShare", "run", "scenario_records", "file_records", "BATCH", "RECORD_BYTES"]
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +131,27 @@ def scenario_records(scenario, seed: int = 0, batch: int = BATCH) -> Iterator[by
         yield orjson.dumps(chunk)  # the bytes of encode_events, four times faster
 
 
-def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool]) -> Iterator[list[bytes]]:
+class ReadShare:
+    """How much of an input file has been read: ``value`` from 0 to 1, None while unknown."""
+
+    def __init__(self):
+        self.value: float | None = None
+
+    def update(self, handle, size: int) -> None:
+        raw = getattr(handle, "fileobj", handle)  # a gzip file: the compressed bytes read so far
+        if size > 0:
+            self.value = min(1.0, raw.tell() / size)
+
+
+def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool],
+                 share: ReadShare | None = None) -> Iterator[list[bytes]]:
     """Records of up to ``batch`` lines and about ``RECORD_BYTES``, read in large chunks."""
     with open_binary(path) as handle:
         rest = b""
         while True:
             chunk = handle.read(RECORD_BYTES)
+            if share is not None:
+                share.update(handle, path.stat().st_size)
             if not chunk:
                 if not follow or stop():
                     break
@@ -152,13 +167,14 @@ def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool])
 
 
 def file_records(paths: Iterable[str | Path], *, tag: str | None = None, batch: int = BATCH,
-                 follow: bool = False, stop: Callable[[], bool] = lambda: False) -> Iterator[list[bytes]]:
+                 follow: bool = False, stop: Callable[[], bool] = lambda: False,
+                 share: ReadShare | None = None) -> Iterator[list[bytes]]:
     """Batches of ``posts`` records read from files.
 
     A single JSON Lines file goes to ``Extract`` in aggregated records of up
     to ``batch`` lines and ``RECORD_BYTES`` (bad lines are rejected one by
     one) and can be
-    followed as it grows; other inputs
+    followed as it grows (``share`` then follows how much of it was read); other inputs
     (CSV posts, ``timestamp,value`` count series, several files merged in event
     time) go through ``streams.sources.replay.read_events``.
     """
@@ -167,7 +183,7 @@ def file_records(paths: Iterable[str | Path], *, tag: str | None = None, batch: 
     if len(paths) == 1 and tag is None and name.endswith(_JSONL):
         if not paths[0].is_file():
             raise InputError(f"cannot read {paths[0]}: no such file")
-        yield from _jsonl_lines(paths[0], batch, follow, stop)
+        yield from _jsonl_lines(paths[0], batch, follow, stop, share)
         return
     events = read_events(paths, tag=tag)
     while chunk := list(itertools.islice(events, batch)):

@@ -81,3 +81,20 @@ def test_run_without_a_terminal_prints_lines_and_with_progress_a_progress_line(s
     assert "Trending now" not in out.stdout and "TREND      started  #earthquake" in out.stdout
     assert re.search(r"event time 2025-03-05 23:59 UTC  100%  [\d,]+ events/s\n$", out.stderr)
     assert "Try next:" in out.stdout and "trendwatch run --follow" in out.stdout
+
+
+def test_run_of_a_file_reports_the_share_read(tmp_path, subprocess_env):
+    import gzip
+    import json
+
+    from streams.sources.scenario import load_scenario
+    from streams.sources.simulator import generate
+
+    data = tmp_path / "posts.jsonl.gz"
+    with gzip.open(data, "wt", encoding="utf-8") as out:
+        for event in generate(load_scenario("surge-flash").scaled(0.2), 0):
+            out.write(json.dumps(event) + "\n")
+    out = subprocess.run([sys.executable, "-m", "streams", "run", "--input", str(data), "--metrics-port", "0",
+                          "--progress"], capture_output=True, text=True, timeout=300, env=subprocess_env)
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"event time 2025-03-05 23:59 UTC  100%  [\d,]+ events/s\n$", out.stderr), out.stderr[-300:]
