@@ -66,7 +66,8 @@ def _browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1300", "--hide-scrollbars"):
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1300",
+                "--hide-scrollbars"):
         options.add_argument(arg)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 

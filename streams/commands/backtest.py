@@ -75,9 +75,10 @@ def _window_note(doc: dict) -> str:
 
 def _text(doc: dict, summary: Summary) -> list[str]:
     lines = [describe_alert(a) for a in summary.episodes]
-    lines.append(f"{doc['input']}: {plural(doc['posts'], 'post')}, {plural(doc['engagements'], 'engagement event')}, "
-                 f"{doc['rejected']:,} rejected, {plural(doc['windows'], 'window')}{_window_note(doc)} in "
-                 f"{doc['seconds']:.1f} s ({doc['posts_per_second']:,} posts/s); {plural(len(doc['alerts']), 'episode')}.")
+    lines.append(f"{doc['input']}: {plural(doc['posts'], 'post')}, "
+                 f"{plural(doc['engagements'], 'engagement event')}, {doc['rejected']:,} rejected, "
+                 f"{plural(doc['windows'], 'window')}{_window_note(doc)} in {doc['seconds']:.1f} s "
+                 f"({doc['posts_per_second']:,} posts/s); {plural(len(doc['alerts']), 'episode')}.")
     ev = doc.get("evaluation")
     if ev:
         lines.append(f"precision {ev['precision']}  precision after day one {ev['precision_after_day_one']}  "

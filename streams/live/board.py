@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -132,10 +133,11 @@ class Board:
     def top(self, n: int = 10) -> list[Row]:
         """The ``n`` tags most worth a look (see the module docstring)."""
         with self._lock:
-            rows = [self._row(tag) for tag in self._series]
-            rows += [self._row(tag) for tag in self.active if tag not in self._series]
-        rows.sort(key=lambda r: (r.score is None, -(r.score or 0.0), -r.posts, r.hashtag))
-        return rows[:n]
+            episodes = sorted(self.active, key=lambda t: (-self.active[t].score, t))[:n]
+            end = self._end
+            busiest = heapq.nsmallest(n, (tag for tag in self._series if tag not in self.active),
+                                      key=lambda t: (-self._series[t].posts.get(end, 0), t))
+            return [self._row(tag) for tag in (episodes + busiest)[:n]]
 
     def episodes(self) -> list[Alert]:
         """The latest step of every active episode, highest score first."""

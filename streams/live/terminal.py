@@ -5,7 +5,7 @@ of the input read, the rate, alerts so far), the trending table (score,
 posts in the latest window, growth and a sparkline of recent windows), the
 active episodes with their explanation, and the latest alert lines.
 ``LiveDisplay`` keeps that on screen while a run feeds the board (rich
-redraws it four times a second from its own thread) and leaves the last
+redraws it twice a second from its own thread) and leaves the last
 frame in place when it ends.
 """
 
@@ -81,7 +81,7 @@ class LiveDisplay:
     def __init__(self, title: str, board: Board | None = None, console: Console | None = None, rows: int = 10):
         self.board = board if board is not None else Board()
         self.title = title
-        self._live = Live(console=console, refresh_per_second=4, transient=False, redirect_stdout=False,
+        self._live = Live(console=console, refresh_per_second=2, transient=False, redirect_stdout=False,
                           redirect_stderr=False, get_renderable=lambda: render(self.board, self.title, rows))
 
     def __enter__(self) -> LiveDisplay:
