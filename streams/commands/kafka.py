@@ -34,8 +34,15 @@ def kafka() -> None:
 @click.option("--timeout", type=click.FloatRange(1, 600), default=90, show_default=True,
               help="Seconds to wait for the broker to become ready.")
 def start(port: int, data_dir: Path | None, timeout: float) -> None:
-    """Fetch Kafka (cached after the first time), start it and print its address."""
+    """Fetch Kafka (cached after the first time), start it and print its address.
+
+    When a broker already runs from the data directory, print its address and exit 0."""
     broker = _broker(data_dir, port)
+    state = broker.status()
+    if state["running"]:
+        click.echo(f"Kafka already running from {broker.data_dir} (pid {state['pid']})")
+        click.echo(state["bootstrap"])
+        return
     began = time.monotonic()
     broker.start(timeout=timeout)
     click.echo(f"Kafka {KAFKA_VERSION} ready in {time.monotonic() - began:.1f}s "

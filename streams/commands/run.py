@@ -24,7 +24,9 @@ from streams.embedded.runner import Pipeline, ReadShare, Summary, file_records, 
 from streams.errors import UsageError
 from streams.live import display, plural
 from streams.live.text import describe_alert, fmt_time
+from streams.observe.api import Readiness
 from streams.observe.metrics import Metrics, serve
+from streams.observe.view import TrendView
 from streams.settings import Settings
 from streams.sources.pacing import GracefulStop, parse_speed
 from streams.sources.replay import read_events
@@ -91,7 +93,7 @@ def _evaluation(result: dict) -> list[str]:
 
 def next_steps(port: int | None, demo: bool) -> list[str]:
     """What to try after a run: follow it live, the full scenario, own data, Kafka, a report."""
-    steps = [("trendwatch run --follow", "keep the metrics" + (f" (http://127.0.0.1:{port}/metrics)" if port else "")
+    steps = [("trendwatch run --follow", "keep the page, API and metrics" + (f" (http://127.0.0.1:{port}/)" if port else "")
               + " up after the input ends, until Ctrl-C")]
     if demo:
         steps.append(("trendwatch run --scale 1", "the whole scenario at full volume (ten times the posts)"))
@@ -103,9 +105,9 @@ def next_steps(port: int | None, demo: bool) -> list[str]:
     return ["Try next:"] + [line for cmd, what in steps for line in (f"  {what}:", f"      {cmd}")]
 
 
-def _metrics_server(metrics: Metrics, port: int):
+def _metrics_server(metrics: Metrics, port: int, trends=None, readiness=None):
     try:
-        return serve(metrics, port, addr="127.0.0.1")
+        return serve(metrics, port, addr="127.0.0.1", view=trends, readiness=readiness)
     except OSError as exc:
         raise UsageError(f"--metrics-port {port}: cannot listen ({exc.strerror or exc}); "
                          "pick another port or 0 for any free one") from None
@@ -195,10 +197,13 @@ class _Job:
 
 
 def _in_process(settings: Settings, job: _Job, view, stop) -> Summary:
-    metrics = Metrics(top_k=settings.top_k)
-    server = _metrics_server(metrics, settings.metrics_port)
+    metrics, trends = Metrics(top_k=settings.top_k), TrendView(settings.top_k)
+    pipeline = Pipeline(settings, metrics, trends)
+    server = _metrics_server(metrics, settings.metrics_port, trends,
+                             Readiness(recovering=False, seen=lambda: pipeline.clock() >= 0))
     try:
-        click.echo(f"trendwatch run: {job.source}, in process; metrics on http://127.0.0.1:{server.port}/metrics")
+        click.echo(f"trendwatch run: {job.source}, in process; page and API on {server.url}/, "
+                   f"metrics on {server.url}/metrics")
         with view:
             if len(job.inputs) == 1 and is_count_series(job.inputs[0]):
                 summary = run_counts(job.inputs[0], job.tag, on_alert=view.alert)
@@ -206,7 +211,6 @@ def _in_process(settings: Settings, job: _Job, view, stop) -> Summary:
                 records = (scenario_records(job.scenario, job.seed) if job.scenario is not None
                            else file_records(job.inputs, tag=job.tag, follow=job.follow, stop=stop,
                                              share=job.share))
-                pipeline = Pipeline(settings, metrics)
                 pipeline.on_windows = view.windows
                 summary = run_pipeline(records, pipeline, speed=job.pace, on_alert=view.alert, stop=stop,
                                        on_progress=job.reporter(view))
@@ -217,7 +221,7 @@ def _in_process(settings: Settings, job: _Job, view, stop) -> Summary:
             for line in next_steps(None if job.follow else server.port, job.demo):
                 click.echo(line)
         if job.follow and job.scenario is not None and not stop():
-            click.echo("Following: metrics stay up until Ctrl-C.")
+            click.echo(f"Following: the page, API and metrics stay up on {server.url}/ until Ctrl-C.")
             while not stop():
                 time.sleep(0.2)
     finally:

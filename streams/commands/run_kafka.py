@@ -5,7 +5,9 @@ process, sends the scenario's events (or the replayed file's) to its ``posts``
 topic, reads the alerts back from ``trend-alerts`` as they are published, and
 stops the worker once the input has been sent and the alerts have settled.
 Each run gets topics and a consumer group of its own (prefix
-``<prefix>run<epoch seconds>-``), so a run never resumes an earlier one.
+``<prefix>run<epoch seconds>-``), so a run never resumes an earlier one, and
+deletes them when it ends (also on Ctrl-C and on failure): its five topics
+and the worker's changelog topics (``<app id>-...``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from detectors.records import Alert
 from streams.embedded.runner import Summary
 from streams.errors import BrokerUnavailable, UsageError
 from streams.kafka.producer import KafkaSink
-from streams.kafka.topics import admin_client, create_topics
+from streams.kafka.topics import admin_client, create_topics, delete_topics
 from streams.settings import Settings
 from streams.sources.pacing import pump
 
@@ -117,6 +119,19 @@ def run_on_kafka(settings: Settings, events: Iterable[dict], *, pace: float | No
         raise UsageError("--broker: this installation's worker has no detect agent, so no alert would come "
                          "back from Kafka; run without --broker (same stages, in process)")
     create_topics(settings)
+    try:
+        summary, producer = _run(settings, events, pace, on_alert, stop, settle)
+    finally:
+        _delete_topics(settings)
+    summary.posts, summary.engagements = producer.posts, producer.engagements
+    summary.first_ts, summary.last_ts = producer.first_ts, producer.last_ts
+    summary.windows = summary.tags_seen = -1  # counted by the worker (its metrics), not here
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run(settings: Settings, events, pace, on_alert, stop, settle) -> tuple[Summary, _Producer]:
+    """Worker, producer and alert reader until the alerts settle; the worker is stopped on the way out."""
     consumer, admin = _consumer(settings), admin_client(settings)
     # The worker's stdout carries Faust's terminal spinner: only its stderr (warnings, errors) is shown.
     worker = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=_worker_env(settings),
@@ -151,11 +166,18 @@ def run_on_kafka(settings: Settings, events: Iterable[dict], *, pace: float | No
         _stop_worker(worker)
         consumer.close()
         admin.close()
-    summary.posts, summary.engagements = producer.posts, producer.engagements
-    summary.first_ts, summary.last_ts = producer.first_ts, producer.last_ts
-    summary.windows = summary.tags_seen = -1  # counted by the worker (its metrics), not here
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return summary, producer
+
+
+def _delete_topics(settings: Settings) -> None:
+    """Delete the run's topics; a failure here is reported, not raised over the run's own outcome."""
+    try:
+        deleted = delete_topics(settings, (settings.topic_prefix, settings.app_id + "-"))
+    except BrokerUnavailable as exc:
+        log.warning("the run's topics were not deleted (%s); delete them with: trendwatch topics delete "
+                    "--broker %s --prefix %s", exc, settings.broker, settings.topic_prefix)
+        return
+    log.info("deleted the run's %d topics: %s", len(deleted), ", ".join(deleted))
 
 
 def _worker_behind(admin, consumer: KafkaConsumer, settings: Settings) -> bool:

@@ -1,10 +1,11 @@
-"""``trendwatch topics create``: the project's topics, idempotently."""
+"""``trendwatch topics create|delete``: the project's topics, created idempotently, deleted by prefix."""
 
 from __future__ import annotations
 
 import click
 
-from streams.kafka.topics import create_topics
+from streams.errors import UsageError
+from streams.kafka.topics import create_topics, delete_topics
 from streams.settings import Settings
 
 __all__ = ["topics", "broker_option"]
@@ -29,3 +30,19 @@ def create(broker: str | None, partitions: int | None, topic_prefix: str | None)
     settings = Settings.build({"broker": broker, "partitions": partitions, "topic_prefix": topic_prefix})
     for name, what in create_topics(settings).items():
         click.echo(f"{what:8} {name}")
+
+
+@topics.command()
+@broker_option
+@click.option("--prefix", "topic_prefix", required=True,
+              help="Delete every topic whose name starts with this (e.g. the --prefix of a run or a test).")
+def delete(broker: str | None, topic_prefix: str) -> None:
+    """Delete the topics whose name starts with --prefix (Kafka's own __ topics are never touched)."""
+    if not topic_prefix.strip():
+        raise UsageError("--prefix must not be empty: it would name every topic")
+    settings = Settings.build({"broker": broker})
+    deleted = delete_topics(settings, (topic_prefix,))
+    for name in deleted:
+        click.echo(f"deleted  {name}")
+    click.echo(f"{len(deleted)} topic{'s' if len(deleted) != 1 else ''} deleted "
+               f"(prefix {topic_prefix!r}).")

@@ -57,31 +57,35 @@ def worker(**flags) -> None:
     if mentions != settings.partitions:
         settings = dataclasses.replace(settings, partitions=mentions)
     log.info("worker starting: %s", settings.describe())
-    run_worker(settings, posts_partitions=counts[settings.topic("posts")], metrics=_metrics(settings))
+    metrics, web = _serve(settings)
+    run_worker(settings, posts_partitions=counts[settings.topic("posts")], metrics=metrics, web=web)
 
 
-def run_worker(settings: Settings, posts_partitions: int, metrics=None) -> None:
+def run_worker(settings: Settings, posts_partitions: int, metrics=None, web=None) -> None:
     """Start the Faust worker in this process; returns when it stops."""
     import faust
 
     from streams.worker.app import create_app
 
     app = create_app(settings, posts_partitions=posts_partitions, web_port=settings.web_port,
-                     metrics=metrics)
+                     metrics=metrics, web=web)
     level = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
     faust.Worker(app, loglevel=level if level in ("debug", "info") else "warning",
                  quiet=True).execute_from_commandline()
 
 
-def _metrics(settings: Settings):
-    """The shared metrics, served on ``settings.metrics_port`` (0: any free port)."""
+def _serve(settings: Settings):
+    """The shared metrics, the API's view and the page, served on ``settings.metrics_port`` (0: any
+    free port): ``(metrics, server)``."""
+    from streams.observe.api import Readiness
     from streams.observe.metrics import Metrics, serve
+    from streams.observe.view import TrendView
 
     metrics = Metrics(top_k=settings.top_k)
     try:
-        server = serve(metrics, settings.metrics_port)
+        server = serve(metrics, settings.metrics_port, view=TrendView(settings.top_k), readiness=Readiness())
     except OSError as exc:
         raise UsageError(f"cannot serve metrics on port {settings.metrics_port} ({exc.strerror}); "
                          "pass another --metrics-port (0: any free port)") from None
-    log.info("metrics on http://127.0.0.1:%d/metrics", server.port)
-    return metrics
+    log.info("metrics, API and page on %s/", server.url)
+    return metrics, server

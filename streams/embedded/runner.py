@@ -53,14 +53,15 @@ PROGRESS_SECONDS = 0.25
 
 
 class Pipeline:
-    """Extract -> Count -> Detect in one process, one partition, sharing ``metrics``."""
+    """Extract -> Count -> Detect in one process, one partition, sharing ``metrics``; ``view``
+    (a ``streams.observe.view.TrendView``) is fed by ``Detect`` for the HTTP API."""
 
-    def __init__(self, settings, metrics=None):
+    def __init__(self, settings, metrics=None, view=None):
         self.metrics = metrics if metrics is not None else Metrics(CollectorRegistry())
         metrics = self.metrics
         self.extract = Extract.from_settings(settings, metrics, partitions=1)
         self.count = Count.from_settings(settings, metrics=metrics)
-        self.detect = Detect.from_settings(settings, metrics)
+        self.detect = Detect.from_settings(settings, metrics, view)
         self.tags: set[str] = set()
         self.first_window = -1
         self.on_windows: Callable[[list], None] | None = None

@@ -6,16 +6,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
 
 from streams.errors import BrokerUnavailable
 from streams.settings import Settings
 
-__all__ = ["TopicSpec", "topic_specs", "create_topics", "partition_counts", "admin_client", "broker_unreachable"]
+__all__ = ["TopicSpec", "topic_specs", "create_topics", "delete_topics", "partition_counts", "admin_client",
+           "broker_unreachable"]
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +94,27 @@ def partition_counts(settings: Settings, names: list[str]) -> dict[str, int]:
     finally:
         admin.close()
     return {t["name"]: len(t["partitions"]) for t in described}
+
+
+def delete_topics(settings: Settings, prefixes: tuple[str, ...]) -> list[str]:
+    """Delete every topic whose name starts with one of ``prefixes`` (never Kafka's own ``__`` topics)
+    and wait (at most 30 s) until the broker no longer lists them; returns the names deleted, sorted."""
+    if not all(prefixes):
+        raise ValueError("an empty prefix would name every topic")
+    admin = admin_client(settings)
+    try:
+        doomed = sorted(name for name in admin.list_topics()
+                        if name.startswith(prefixes) and not name.startswith("__"))
+        if doomed:
+            try:
+                admin.delete_topics(doomed, timeout_ms=30_000)
+            except UnknownTopicOrPartitionError:  # deleted meanwhile by someone else
+                pass
+            deadline = time.monotonic() + 30
+            while set(doomed) & set(admin.list_topics()) and time.monotonic() < deadline:
+                time.sleep(0.2)
+        return doomed
+    except KafkaError as exc:
+        raise BrokerUnavailable(f"the broker at {settings.broker} did not delete topics: {exc}") from None
+    finally:
+        admin.close()

@@ -2,7 +2,7 @@
 
 ``Metrics`` holds every metric in one registry of its own (tests pass a fresh
 ``CollectorRegistry``); stages take an optional ``metrics`` and record into it.
-``serve`` exposes the registry on ``/metrics`` over HTTP.
+``serve`` exposes the registry on ``/metrics`` over HTTP, with the API and the page.
 
 Label values that are known in advance (event types, invalid-event reasons,
 late actions, alert kinds and states) start at zero, so a rate over them is
@@ -27,16 +27,17 @@ from __future__ import annotations
 
 import logging
 import platform
-from dataclasses import dataclass
-from threading import Thread
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from detectors.events import REASONS
 from streams import __version__
+from streams.observe.api import Api, Readiness
+from streams.observe.server import serve_http
 from streams.observe.topk import TopHashtags
+from streams.observe.view import TrendView
 
-__all__ = ["Metrics", "MetricsServer", "serve", "EVENT_TYPES", "ALERT_KINDS", "ALERT_STATES",
+__all__ = ["Metrics", "serve", "EVENT_TYPES", "ALERT_KINDS", "ALERT_STATES",
            "LATE_ACTIONS", "STAGES"]
 
 log = logging.getLogger(__name__)
@@ -121,24 +122,15 @@ class Metrics:
             self.stage_seconds.labels(stage=stage)
 
 
-@dataclass
-class MetricsServer:
-    """A running ``/metrics`` HTTP server; ``stop()`` shuts it down."""
+def serve(metrics: Metrics, port: int, addr: str = "0.0.0.0", view=None, readiness=None, owner=None):
+    """Serve ``metrics`` on ``http://addr:port/metrics`` in a daemon thread (port 0: any free port),
+    with the HTTP API and the page (``streams.observe.api``) on the same port.
 
-    addr: str
-    port: int
-    _server: object
-    _thread: Thread
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-def serve(metrics: Metrics, port: int, addr: str = "0.0.0.0") -> MetricsServer:
-    """Serve ``metrics`` on ``http://addr:port/metrics`` in a daemon thread (port 0: any free port)."""
-    server, thread = start_http_server(port, addr=addr, registry=metrics.registry)
-    bound = server.server_address[1]
-    log.info("metrics served on http://%s:%d/metrics", addr, bound)
-    return MetricsServer(addr, bound, server, thread)
+    ``view`` (a ``TrendView``; default: an empty one) and ``readiness`` (a
+    ``Readiness``; default: ready once input is counted) feed the API;
+    ``owner`` forwards ``/api/...`` to the process holding the view
+    (``streams.observe.server``). Returns the running ``WebServer``.
+    """
+    api = Api(view if view is not None else TrendView(metrics.top.k),
+              readiness if readiness is not None else Readiness(recovering=False), metrics.registry)
+    return serve_http(api, port, addr, owner)

@@ -3,7 +3,10 @@
 A Prometheus series per hashtag would let a flood of unique hashtags explode
 the series count (and Prometheus' memory). ``TopHashtags`` is a custom
 collector that keeps the latest values of at most ``2 * k`` hashtags and, on
-each scrape, exposes only the ``k`` with the highest trend score:
+each scrape, exposes only the ``k`` with the highest trend score, plus every
+hashtag pinned because it is in an active alert episode (``pin``; ``remove``
+when the episode resolves), so a surge in progress never drops out of the
+series whatever the scores of the others:
 
 - ``trendwatch_hashtag_trend_score{hashtag,kind}``
 - ``trendwatch_hashtag_posts_per_second{hashtag,kind}``
@@ -26,6 +29,9 @@ Examples
 4.0
 >>> registry.get_sample_value("trendwatch_hashtag_trend_score", {"hashtag": "goodmorning", "kind": "trend"}) is None
 True
+>>> top.pin("goodmorning")      # in an active episode: exported whatever its score
+>>> sorted(tag for tag, *_ in top.top())
+['goodmorning', 'moonshotcoin', 'tiktokrefugee']
 """
 
 from __future__ import annotations
@@ -72,6 +78,7 @@ class TopHashtags(Collector):
         self.k = k
         self._capacity = 2 * k
         self._values: dict[str, tuple[float, str, float, float]] = {}
+        self._pinned: set[str] = set()
         self._lock = threading.Lock()
         if registry is not None:
             registry.register(self)
@@ -90,23 +97,35 @@ class TopHashtags(Collector):
             raise ValueError(f"kind must be one of {KINDS} or None, not {kind!r}")
         with self._lock:
             self._values[hashtag] = (float(score), kind, float(posts_rate), float(views_rate))
-            if len(self._values) > self._capacity:
-                keep = heapq.nlargest(self.k, self._values.items(), key=lambda item: item[1][0])
-                self._values = dict(keep)
+            if len(self._values) > self._capacity + len(self._pinned):
+                keep = {tag for tag, _ in heapq.nlargest(self.k, self._values.items(),
+                                                         key=lambda item: item[1][0])}
+                self._values = {tag: value for tag, value in self._values.items()
+                                if tag in keep or tag in self._pinned}
+
+    def pin(self, hashtag: str) -> None:
+        """Export ``hashtag`` whatever its score (it is in an active episode) until ``remove``."""
+        with self._lock:
+            self._pinned.add(hashtag)
 
     def remove(self, hashtag: str) -> None:
-        """Forget ``hashtag`` (e.g. when its state is evicted); unknown tags are ignored."""
+        """Forget and unpin ``hashtag`` (its episode resolved, or its state is evicted); unknown tags are ignored."""
         with self._lock:
             self._values.pop(hashtag, None)
+            self._pinned.discard(hashtag)
 
     def __len__(self) -> int:
-        """How many hashtags are kept (at most ``2 * k``)."""
+        """How many hashtags are kept (at most ``2 * k`` plus the pinned ones)."""
         return len(self._values)
 
     def top(self) -> list[tuple[str, str, float, float, float]]:
-        """``(hashtag, kind, score, posts_rate, views_rate)`` of the top ``k``, highest score first."""
+        """``(hashtag, kind, score, posts_rate, views_rate)`` of the top ``k``, highest score first,
+        then the pinned hashtags not among them."""
         with self._lock:
             items = heapq.nlargest(self.k, self._values.items(), key=lambda item: (item[1][0], item[0]))
+            chosen = {tag for tag, _ in items}
+            items += sorted((tag, self._values[tag]) for tag in self._pinned
+                            if tag in self._values and tag not in chosen)
         return [(tag, kind, score, posts, views) for tag, (score, kind, posts, views) in items]
 
     def describe(self):

@@ -48,12 +48,18 @@ class Detect:
         The ``TrendModel`` (default: 5 min fast and 1 h slow windows).
     metrics
         Optional ``streams.observe.metrics.Metrics``.
+    view
+        Optional ``streams.observe.view.TrendView`` fed with the verdicts and
+        alerts (what the HTTP API shows).
     """
 
-    def __init__(self, model: TrendModel | None = None, metrics=None):
+    def __init__(self, model: TrendModel | None = None, metrics=None, view=None):
         self.model = model if model is not None else TrendModel()
-        self.metrics = metrics
+        self.metrics, self.view = metrics, view
         self.windows = 0
+        if metrics is not None:  # a restored model's episodes stay exported
+            for tag in self.model.book.active:
+                metrics.top.pin(tag)
 
     @staticmethod
     def scales(sizes_ms) -> tuple[int, int]:
@@ -67,10 +73,10 @@ class Detect:
         return fast, _pick(tuple(s for s in sizes if s > fast) or sizes, SLOW_MS)
 
     @classmethod
-    def from_settings(cls, settings, metrics=None) -> Detect:
+    def from_settings(cls, settings, metrics=None, view=None) -> Detect:
         """Fast and slow time scales from the configured window sizes (see ``scales``)."""
         fast, slow = cls.scales(settings.window_ms)
-        return cls(TrendModel(SurgeScorer(fast_ms=fast, slow_ms=slow)), metrics)
+        return cls(TrendModel(SurgeScorer(fast_ms=fast, slow_ms=slow)), metrics, view)
 
     def process(self, windows: list[Window]) -> list[Alert]:
         """Score and learn a batch of closed windows; the alert steps they cause."""
@@ -79,6 +85,8 @@ class Detect:
         self.windows += len(windows)
         if self.metrics is not None:
             self._record(alerts, windows, time.perf_counter() - started)
+        if self.view is not None:
+            self.view.record(self.model.last_verdicts, alerts)
         return alerts
 
     def flush(self) -> list[Alert]:
@@ -86,6 +94,8 @@ class Detect:
         alerts = self.model.flush()
         if self.metrics is not None:
             self._record(alerts, [], 0.0)
+        if self.view is not None:
+            self.view.record(self.model.last_verdicts, alerts)
         return alerts
 
     def snapshot(self) -> bytes:
@@ -93,9 +103,9 @@ class Detect:
         return pickle.dumps(self.model, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
-    def restore(cls, data: bytes, metrics=None) -> Detect:
+    def restore(cls, data: bytes, metrics=None, view=None) -> Detect:
         """A stage that continues from ``snapshot()`` bytes."""
-        return cls(pickle.loads(data), metrics)
+        return cls(pickle.loads(data), metrics, view)
 
     def _record(self, alerts: list[Alert], windows: list[Window], seconds: float) -> None:
         m, model = self.metrics, self.model
@@ -105,6 +115,7 @@ class Detect:
             if alert.state == "resolved":
                 m.top.remove(alert.hashtag)
             else:
+                m.top.pin(alert.hashtag)
                 m.event_to_alert_seconds.observe(max(0.0, now - alert.window_end / 1000))
         active = model.book.active
         for verdict in model.last_verdicts:

@@ -12,6 +12,11 @@
 - a timer: checkpoints and idle flushes (``streams.worker.count_flow``, ``streams.worker.detect_flow``).
 - with the web server on: ``/metrics`` serves the domain metrics and Faust's
   Prometheus sensor (prefix ``faust_``) from one registry.
+- with ``web`` (the process's ``streams.observe.server.WebServer`` on the
+  metrics port): its URL is the app's ``canonical_url``, ``/api/...`` is
+  forwarded to the worker running the detector, ``/readyz`` follows recovery
+  and rebalances, and a line is printed at the first assignment and at each
+  rebalance (``streams.worker.web``).
 
 Both agents iterate ``noack`` streams: a message is acknowledged (so its
 offset may be committed) only after the checkpoint covering it has been
@@ -21,6 +26,7 @@ flushed to the changelog. See "Processing guarantee" in docs/architecture.md.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import faust
@@ -28,6 +34,7 @@ import faust
 from streams.settings import Settings
 from streams.worker.count_flow import Flow
 from streams.worker.detect_flow import DetectFlow
+from streams.worker.web import advertised_url, describe, owner_url
 
 __all__ = ["create_app", "ROCKSDB_OPTIONS"]
 
@@ -40,8 +47,8 @@ ROCKSDB_OPTIONS = {"block_cache_size": 16 << 20, "block_cache_compressed_size": 
 
 
 def create_app(settings: Settings, posts_partitions: int | None = None, web_port: int = 0,
-               metrics=None) -> faust.App:
-    """The Faust app for ``settings``; ``web_port`` 0 disables Faust's web server."""
+               metrics=None, web=None) -> faust.App:
+    """The Faust app for ``settings``; ``web_port`` 0 disables Faust's web server; ``web`` see above."""
     partitions = settings.partitions
     datadir = Path(settings.data_dir).expanduser() / settings.app_id / f"worker-{web_port or 'noweb'}"
     datadir.parent.mkdir(parents=True, exist_ok=True)
@@ -56,6 +63,7 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         # Revocation must not wait for acknowledgements: they come with checkpoints, and the
         # new owner replays from the last one anyway (idempotent by source offset).
         stream_wait_empty=False,
+        **({"canonical_url": advertised_url(web.addr, web.port)} if web is not None else {}),
     )
     topics = {name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes,
                               key_serializer="raw", value_serializer="raw")
@@ -65,11 +73,12 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
     flow = Flow(app, settings, table, topics, posts_partitions or partitions, metrics)
     detect_table = app.Table("detect-state", partitions=1, key_type=bytes, value_type=bytes,
                              options=ROCKSDB_OPTIONS)
-    detect_flow = DetectFlow(app, settings, detect_table, metrics)
+    detect_flow = DetectFlow(app, settings, detect_table, metrics, web.api.view if web is not None else None)
+    readiness = web.api.readiness if web is not None else None
 
-    _agent(app, topics["posts"], "extract", flow.on_posts, flow)
-    _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow)
-    _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow)
+    _agent(app, topics["posts"], "extract", flow.on_posts, flow, readiness)
+    _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow, readiness)
+    _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow, readiness)
 
     @app.timer(0.5, name="checkpoint")
     async def tick():
@@ -78,8 +87,16 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
 
     @table.on_recover
     async def on_recovered():
-        flow.on_recovered(app.consumer.assignment())
-        detect_flow.on_recovered(app.consumer.assignment())
+        assigned = app.consumer.assignment()
+        flow.on_recovered(assigned)
+        detect_flow.on_recovered(assigned)
+        if web is not None:
+            _announce(app, settings, web, assigned, posts_partitions or partitions)
+
+    if web is not None:
+        own = advertised_url(web.addr, web.port)
+        web.owner = lambda: owner_url(app, settings, own)
+        web.api.readiness.rebalancing = lambda: bool(app.rebalancing)
 
     if web_port and metrics is not None:
         # Faust's own sensor (messages, events, commits, rebalances, send latency) in the
@@ -91,11 +108,23 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
     return app
 
 
-def _agent(app, topic, name: str, handle, acks) -> None:
+def _announce(app, settings: Settings, web, assigned, posts_partitions: int) -> None:
+    """The start-up line (first assignment) or a rebalance line, on the process's real stdout."""
+    first = not getattr(app, "announced", False)
+    app.announced = True
+    web.api.readiness.recovering = False
+    line = describe(settings, assigned, web.url, first, posts_partitions)
+    print(line, file=sys.__stdout__, flush=True)  # Faust redirects sys.stdout into its logger
+    log.info("%s", line)
+
+
+def _agent(app, topic, name: str, handle, acks, readiness=None) -> None:
     """An agent that hands each event to ``handle`` and acknowledges it only at ``acks``' next checkpoint."""
     async def agent(stream):
         manual = stream.noack()
         async for event in manual.events():
+            if readiness is not None:
+                readiness.input()
             await handle(event)
             await acks.done(manual, event)
 

@@ -48,9 +48,10 @@ _HEAD = b"detect/head"
 class DetectFlow(AckAfterCheckpoint):
     """The per-message work of the ``detect`` agent (see the module docstring)."""
 
-    def __init__(self, app, settings, table, metrics=None):
+    def __init__(self, app, settings, table, metrics=None, view=None):
         super().__init__(app)
-        self.settings, self.table, self.metrics = settings, table, metrics
+        self.settings, self.table, self.metrics, self.view = settings, table, metrics, view
+        self.owns = False
         self.alerts_topic = settings.topic("trend-alerts")
         self.windows_topic = settings.topic("hashtag-windows")
         self.detect: Detect | None = None
@@ -74,14 +75,14 @@ class DetectFlow(AckAfterCheckpoint):
     def _restore(self, items: dict) -> None:
         head = items.get(_HEAD)
         if head is None:
-            self.detect, self.applied = Detect.from_settings(self.settings, self.metrics), -1
+            self.detect, self.applied = Detect.from_settings(self.settings, self.metrics, self.view), -1
             self.seen, self.buffer, self.watermarks, self.released = {}, [], {}, -1
             return
         meta = orjson.loads(head)
         slot = meta["slot"]
         blob = b"".join(items[f"detect/{slot}/{i}".encode()] for i in range(meta["chunks"]))
         model, self.seen, self.buffer, self.watermarks, self.released = pickle.loads(blob)
-        self.detect = Detect.restore(model, self.metrics)
+        self.detect = Detect.restore(model, self.metrics, self.view)
         self.applied, self._slot = meta["offset"], slot
         log.info("detect state restored: %d bytes, windows applied up to offset %d", len(blob), self.applied)
 
@@ -147,9 +148,12 @@ class DetectFlow(AckAfterCheckpoint):
         self.alerts_sent += len(alerts)
 
     def on_recovered(self, assigned) -> None:
-        """After a rebalance: forget the stage unless this worker still owns the windows."""
-        if not any(tp.topic == self.windows_topic for tp in assigned):
+        """After a rebalance: forget the stage (and the API's view) unless this worker still owns the windows."""
+        self.owns = any(tp.topic == self.windows_topic for tp in assigned)
+        if not self.owns:
             self.detect, self.pending = None, []
+            if self.view is not None:
+                self.view.clear()
         self._last_input = time.monotonic()
 
     async def tick(self) -> None:

@@ -1,4 +1,4 @@
-"""`trendwatch kafka start/status/stop` and `topics create` by hand, as a user runs them."""
+"""`trendwatch kafka start/status/stop` and `topics create/delete` by hand, as a user runs them."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ def test_start_topics_status_stop(tmp_path, kafka_broker):
         assert started.stdout.strip().splitlines()[-1] == f"kafka://127.0.0.1:{port}"
         assert marker.stat().st_mtime == cached_at, "a second start must reuse the cached jars"
 
-        again = _tw("kafka", "start", "--port", str(port), "--data-dir", data)
-        assert again.returncode == 2 and "already running" in again.stderr
+        again = _tw("kafka", "start", "--port", str(port + 1), "--data-dir", data)
+        assert again.returncode == 0, again.stderr
+        assert "already running" in again.stdout
+        assert again.stdout.strip().splitlines()[-1] == f"kafka://127.0.0.1:{port}"  # where it really is
 
         status = _tw("kafka", "status", "--data-dir", data)
         assert status.returncode == 0 and f"127.0.0.1:{port}" in status.stdout
@@ -33,6 +35,20 @@ def test_start_topics_status_stop(tmp_path, kafka_broker):
         assert created.returncode == 0, created.stderr
         assert sorted(line.split()[1] for line in created.stdout.splitlines()) == sorted(
             ["posts", "hashtag-mentions", "hashtag-windows", "trend-alerts", "posts-dlq"])
+        broker = f"kafka://127.0.0.1:{port}"
+        assert _tw("topics", "create", "--broker", broker, "--prefix", "mine-").returncode == 0
+        empty = _tw("topics", "delete", "--broker", broker, "--prefix", " ")
+        assert empty.returncode == 2 and empty.stderr.strip() == (
+            "Error: --prefix must not be empty: it would name every topic")
+        deleted = _tw("topics", "delete", "--broker", broker, "--prefix", "mine-")
+        assert deleted.returncode == 0, deleted.stderr
+        assert sorted(line.split()[1] for line in deleted.stdout.splitlines()[:-1]) == sorted(
+            f"mine-{name}" for name in ("posts", "hashtag-mentions", "hashtag-windows", "trend-alerts", "posts-dlq"))
+        assert deleted.stdout.splitlines()[-1] == "5 topics deleted (prefix 'mine-')."
+        assert _tw("topics", "delete", "--broker", broker, "--prefix", "mine-").stdout.strip() == (
+            "0 topics deleted (prefix 'mine-').")
+        recreated = _tw("topics", "create", "--broker", broker).stdout  # the unprefixed ones were kept
+        assert recreated.split().count("exists") == 5, recreated
     finally:
         stopped = _tw("kafka", "stop", "--data-dir", data)
     assert stopped.returncode == 0 and stopped.stdout.strip() == "stopped"
