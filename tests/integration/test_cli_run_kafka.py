@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
+import time
 
 import pytest
+from kafka import KafkaAdminClient
 
 from streams.embedded.runner import Pipeline, run, scenario_records
 from streams.settings import Settings
@@ -38,3 +41,36 @@ def test_run_through_kafka_with_one_partition_says_what_the_embedded_run_says(ka
     assert any("#earthquake" in line for line in expected)
     assert _started(kafka.stdout.splitlines()) == expected, kafka.stdout[-3000:]
     assert "#earthquake flagged as a trend" in kafka.stdout
+    assert _topics(kafka_broker, unique) == [], "the run deletes the topics it created"
+
+
+def _topics(kafka_broker, prefix: str) -> list[str]:
+    admin = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap)
+    try:
+        return sorted(name for name in admin.list_topics() if name.startswith(prefix))
+    finally:
+        admin.close()
+
+
+def test_run_through_kafka_interrupted_deletes_its_topics(kafka_broker, python, subprocess_env, unique):
+    env = dict(subprocess_env, TRENDWATCH_PARTITIONS="1", TRENDWATCH_TOPIC_PREFIX=unique,
+               TRENDWATCH_APP_ID=f"{unique}app")
+    argv = ["run", "--scenario", "surge-flash", "--scale", "0.05", "--speed", "2000",
+            "--metrics-port", str(_free_port()), "--broker", f"kafka://{kafka_broker.bootstrap}"]
+    proc = subprocess.Popen([python, "-m", "streams", *argv], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        # the worker's changelog topics exist once it has joined: the run is under way
+        while not any("changelog" in name for name in _topics(kafka_broker, unique)):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate(timeout=30)
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err
+    assert _topics(kafka_broker, unique) == []

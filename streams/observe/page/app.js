@@ -44,11 +44,12 @@ function chart(windows) {
   svg.setAttribute("preserveAspectRatio", "none");
   if (!windows.length) return svg;
   const top = Math.max(1, ...windows.map(w => Math.max(w.posts, w.expected)));
-  const step = 240 / windows.length;
+  const slots = Math.max(windows.length, 24);  // a short history stays narrow, on the right
+  const step = 240 / slots, left = (slots - windows.length) * step;
   const y = v => 68 - (v / top) * 64;
   windows.forEach((w, i) => {
     const bar = document.createElementNS(svgNs, "rect");
-    bar.setAttribute("x", (i * step + 0.5).toFixed(1));
+    bar.setAttribute("x", (left + i * step + 0.5).toFixed(1));
     bar.setAttribute("width", Math.max(step - 1, 0.5).toFixed(1));
     bar.setAttribute("y", y(w.posts).toFixed(1));
     bar.setAttribute("height", (68 - y(w.posts)).toFixed(1));
@@ -58,7 +59,7 @@ function chart(windows) {
     svg.append(bar);
   });
   const line = document.createElementNS(svgNs, "polyline");
-  line.setAttribute("points", windows.map((w, i) => `${(i * step + step / 2).toFixed(1)},${y(w.expected).toFixed(1)}`).join(" "));
+  line.setAttribute("points", windows.map((w, i) => `${(left + i * step + step / 2).toFixed(1)},${y(w.expected).toFixed(1)}`).join(" "));
   line.setAttribute("fill", "none");
   line.setAttribute("stroke", "#868e96");
   line.setAttribute("stroke-width", "1.5");

@@ -165,3 +165,41 @@ def test_promtool_finds_nothing_to_complain_about(metrics):
                             capture_output=True, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == b"" and result.stderr.strip() == b""
+
+
+def test_a_hashtag_in_an_active_episode_is_exported_whatever_the_scores_of_the_others():
+    registry = CollectorRegistry()
+    top = TopHashtags(k=2, registry=registry)
+    top.update("rednote", score=9.0)
+    top.pin("rednote")
+    for i in range(50):  # a flood of higher scores would push it out of the top 2 and out of memory
+        top.update(f"tag{i}", score=100.0 + i)
+    assert registry.get_sample_value("trendwatch_hashtag_trend_score", {"hashtag": "rednote", "kind": "trend"}) == 9.0
+    assert len(top.top()) == 3 and len(top) <= 2 * 2 + 1
+    top.remove("rednote")  # the episode resolved
+    top.update("tag99", score=1.0)
+    assert registry.get_sample_value("trendwatch_hashtag_trend_score", {"hashtag": "rednote", "kind": "trend"}) is None
+
+
+def test_the_detect_stage_pins_episodes_on_metrics_until_they_resolve():
+    from detectors.records import Window
+    from streams.stages import Detect
+
+    metrics = Metrics(registry=CollectorRegistry(), top_k=1)
+    detect = Detect(metrics=metrics)
+
+    def moment(i, **counts):
+        return [Window(tag, "5m", i * 300_000, (i + 1) * 300_000, **c) for tag, c in counts.items()]
+
+    for i in range(48):
+        detect.process(moment(i, fyp=dict(posts=40, authors=35), cats=dict(posts=2, authors=2)))
+    started = detect.process(moment(48, fyp=dict(posts=41, authors=36), cats=dict(posts=90, authors=80)))
+    started += detect.flush()
+    assert [(a.hashtag, a.state) for a in started] == [("cats", "started")]
+    metrics.top.update("louder", score=1e6)  # higher than anything: k=1 would show only this one
+    exported = {tag for tag, *_ in metrics.top.top()}
+    assert exported == {"louder", "cats"}
+    restored = Detect.restore(detect.snapshot(), Metrics(registry=CollectorRegistry(), top_k=1))
+    restored.metrics.top.update("cats", score=0.5)
+    restored.metrics.top.update("louder", score=1e6)
+    assert {tag for tag, *_ in restored.metrics.top.top()} == {"louder", "cats"}  # also after a restart
