@@ -1,7 +1,7 @@
 """The page at / in a real headless Chromium, against a real `trendwatch run` serving it.
 
-A short scenario (12 hours of event time, one flash surge of #earthquake after
-6 hours) runs at 2000x, so the page sees the surge arrive: the surging tag
+A short scenario (``tests/data/short-surge.yaml``: 12 hours of event time, one
+flash surge of #earthquake after 6 hours) runs at 2000x, so the page sees the surge arrive: the surging tag
 shows up among the active alerts and the top trends, the event time on the
 page moves on, and a screenshot is saved (``page.png`` in the test's tmp
 directory; also in ``$TRENDWATCH_SCREENSHOTS`` when set, which is how
@@ -31,29 +31,7 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SURGE_START_MS = 1740960000000 + 6 * 3_600_000  # 2025-03-03T06:00:00Z
-SCENARIO = """\
-name: page-demo
-description: Twelve hours with one flash surge of #earthquake after six hours.
-start: 2025-03-03T00:00:00Z
-duration: 12h
-background:
-  tags: 300
-  zipf: 1.1
-  posts_per_second: 0.5
-  tags_per_post: 1.5
-  authors: 5000
-  views_per_post: 300
-surges:
-  - tag: earthquake
-    start: 2025-03-03T06:00:00Z
-    duration: 3h
-    shape: flash
-    posts: 4000
-    views: 2000000
-    co_tags: [breakingnews]
-    co_tag_share: 0.3
-    authors: 2000
-"""
+SCENARIO = Path(__file__).parent.parent / "data" / "short-surge.yaml"
 
 
 def _wait(what: str, check, timeout: float, proc: subprocess.Popen, log: Path):
@@ -73,8 +51,7 @@ def _wait(what: str, check, timeout: float, proc: subprocess.Popen, log: Path):
 @pytest.fixture
 def trendwatch_run(tmp_path, python, subprocess_env):
     """`trendwatch run` of the scenario at 2000x, serving the page; (base URL, process, log)."""
-    scenario = tmp_path / "page-demo.yaml"
-    scenario.write_text(SCENARIO)
+    scenario = SCENARIO
     port, log = free_port(), tmp_path / "run.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([python, "-m", "streams", "run", "--scenario", str(scenario), "--speed", "2000",
