@@ -120,7 +120,7 @@ def run_on_kafka(settings: Settings, events: Iterable[dict], *, pace: float | No
                          "back from Kafka; run without --broker (same stages, in process)")
     create_topics(settings)
     try:
-        summary, producer = _run(settings, events, pace, on_alert, stop, settle)
+        summary, producer = _run(settings, events, pace, on_alert, stop, settle, on_progress)
     finally:
         _delete_topics(settings)
     summary.posts, summary.engagements = producer.posts, producer.engagements
@@ -130,8 +130,9 @@ def run_on_kafka(settings: Settings, events: Iterable[dict], *, pace: float | No
     return summary
 
 
-def _run(settings: Settings, events, pace, on_alert, stop, settle) -> tuple[Summary, _Producer]:
+def _run(settings: Settings, events, pace, on_alert, stop, settle, on_progress) -> tuple[Summary, _Producer]:
     """Worker, producer and alert reader until the alerts settle; the worker is stopped on the way out."""
+    started = time.perf_counter()
     consumer, admin = _consumer(settings), admin_client(settings)
     # The worker's stdout carries Faust's terminal spinner: only its stderr (warnings, errors) is shown.
     worker = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=_worker_env(settings),
