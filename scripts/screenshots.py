@@ -9,8 +9,9 @@
   the rednote-2025 scenario at a tenth of its volume (simulated to a file
   with its labels) in headless Chromium: the top of the page and the plot of
   #tiktokrefugee.
-- ``page.png``: the page served at ``/`` by ``trendwatch run --follow``, in
-  headless Chromium, when the metrics port serves one.
+- ``page.png``: the page served at ``/`` by ``trendwatch run`` of
+  ``tests/data/short-surge.yaml`` at 2000x, in headless Chromium, while
+  #earthquake is alerting (as in ``tests/browser/test_page.py``).
 
 Needs Debian's ``chromium`` and ``chromium-driver`` and the dev extra (selenium).
 """
@@ -91,20 +92,25 @@ def report(out: Path, browser) -> None:
 
 
 def page(out: Path, browser) -> None:
+    """The page during a surge: ``tests/data/short-surge.yaml`` at 2000x, captured once #earthquake is alerting."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streams", "run", "--follow", "--plain", "--metrics-port",
-                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    scenario = ROOT / "tests" / "data" / "short-surge.yaml"
+    proc = subprocess.Popen([sys.executable, "-m", "streams", "run", "--scenario", str(scenario), "--speed", "2000",
+                             "--follow", "--plain", "--metrics-port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for line in proc.stdout:
-            if line.startswith("Following"):
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
                 break
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
-            is_page = answer.headers.get_content_type() == "text/html"
-        if not is_page:
-            print("the metrics port serves no page at /: page.png not made")
-            return
+            except OSError:
+                time.sleep(0.3)
         browser.get(f"http://127.0.0.1:{port}/")
-        time.sleep(3)  # the page fetches the API and draws its charts
+        selector = '#alerts li[data-hashtag="earthquake"]'
+        while time.monotonic() < deadline and not browser.find_elements("css selector", selector):
+            time.sleep(0.3)
+        time.sleep(4.5)  # two more polls: the surge has a few hot windows on its chart
         browser.save_screenshot(str(out / "page.png"))
     finally:
         proc.terminate()

@@ -4,16 +4,13 @@ A short scenario (``tests/data/short-surge.yaml``: 12 hours of event time, one
 flash surge of #earthquake after 6 hours) runs at 2000x, so the page sees the surge arrive: the surging tag
 shows up among the active alerts and the top trends, the event time on the
 page moves on, and a screenshot is saved (``page.png`` in the test's tmp
-directory; also in ``$TRENDWATCH_SCREENSHOTS`` when set, which is how
-``docs/images/page.png`` is made: ``TRENDWATCH_SCREENSHOTS=docs/images python -m
-pytest tests/browser``). Browser and run are stopped on exit, also on failure.
+directory; ``scripts/screenshots.py`` makes ``docs/images/page.png`` the same
+way). Browser and run are stopped on exit, also on failure.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -114,9 +111,5 @@ def test_the_page_shows_the_surge_as_it_happens(trendwatch_run, browser, tmp_pat
     assert later[1] > clock
     shot = tmp_path / "page.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
-    if os.environ.get("TRENDWATCH_SCREENSHOTS"):
-        target = Path(os.environ["TRENDWATCH_SCREENSHOTS"])
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, target / "page.png")
     api = json.loads(urllib.request.urlopen(url + "/api/trends/earthquake", timeout=5).read())
     assert api["alerts"][0]["state"] == "started"
