@@ -48,7 +48,7 @@ BATCH = 4096
 RECORD_BYTES = 256 * 1024
 """Size of the aggregated records made of JSON Lines input (Extract accepts up to 1 MiB)."""
 _JSONL = (".jsonl", ".ndjson", ".json")
-PROGRESS_SECONDS = 0.25
+PROGRESS_SECONDS = 0.5
 """How often (wall time) ``run`` reports progress, and its longest sleep at a finite speed."""
 
 

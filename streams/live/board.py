@@ -94,18 +94,22 @@ class Board:
 
     def windows(self, windows: list[Window]) -> None:
         """Take closed windows; only those of the board's size are kept (a re-published one replaces)."""
+        size, keep = self.size_ms, self.history
+        mine = [w for w in windows if w.window_end - w.window_start == size]
+        if not mine:
+            return
         with self._lock:
-            for w in windows:
-                if w.window_end - w.window_start != self.size_ms:
-                    continue
+            for w in mine:
                 series = self._series.get(w.hashtag)
                 if series is None:
                     series = self._series[w.hashtag] = _Series()
                 series.posts[w.window_end] = w.posts
-                series.last_end = max(series.last_end, w.window_end)
-                self._end = max(self._end, w.window_end)
-                if len(series.posts) > self.history:
-                    for end in sorted(series.posts)[:-self.history]:
+                if w.window_end > series.last_end:
+                    series.last_end = w.window_end
+                if w.window_end > self._end:
+                    self._end = w.window_end
+                if len(series.posts) > 2 * keep:
+                    for end in sorted(series.posts)[:-keep]:
                         del series.posts[end]
             if len(self._series) > 2 * self.capacity:
                 self._trim()
