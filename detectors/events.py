@@ -18,6 +18,12 @@ bad_type       a field has the wrong JSON type
 bad_value      a count is negative, or a string is empty or too long
 bad_timestamp  ``ts``/``author_created`` is no RFC 3339 time or epoch ms
 oversize       the record, the text or the hashtag list is too large
+too_deep       the record nests arrays/objects deeper than the decoder allows
+ts_future      the event time is too far after the wall clock (see
+               ``detectors.eventtime``; only with an ``EventClock``)
+ts_ahead       the event time is too far after the stream's clock
+ts_behind      the event time is too far before the stream's clock
+stage_error    the stage failed on the record (a defect; the record is kept whole)
 ============== ==========================================================
 
 Timestamps become integer epoch milliseconds. A post without ``hashtags`` has
@@ -42,14 +48,16 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+from detectors.eventtime import EventClock, describe
 from detectors.hashtags import MAX_TAGS_PER_POST, extract_hashtags, normalise_hashtag
 from detectors.records import Engagement, Post, Rejected
 
-__all__ = ["InvalidEvent", "REASONS", "MAX_RECORD_BYTES", "MAX_TEXT_LENGTH", "NEW_AUTHOR_MS",
+__all__ = ["EventClock", "InvalidEvent", "REASONS", "MAX_RECORD_BYTES", "MAX_TEXT_LENGTH", "NEW_AUTHOR_MS",
            "parse_event", "parse_timestamp", "decode_record", "encode_events", "is_new_author"]
 
 REASONS = ("bad_json", "not_object", "bad_version", "unknown_type", "missing_field",
-           "bad_type", "bad_value", "bad_timestamp", "oversize")
+           "bad_type", "bad_value", "bad_timestamp", "oversize", "too_deep",
+           "ts_future", "ts_ahead", "ts_behind", "stage_error")
 MAX_RECORD_BYTES = 1 << 20
 """Largest record accepted, in bytes (producers aggregate far less: 64 KiB)."""
 MAX_TEXT_LENGTH = 10_000
@@ -256,13 +264,15 @@ def parse_event(obj: object) -> Post | Engagement:
     raise InvalidEvent("unknown_type", f"type {str(kind)[:40]!r} is not 'post' or 'engagement'")
 
 
-def decode_record(value: bytes, loads=json.loads) -> tuple[list[Post | Engagement], list[Rejected]]:
+def decode_record(value: bytes, loads=json.loads, clock: EventClock | None = None,
+                  now_ms: int | None = None) -> tuple[list[Post | Engagement], list[Rejected]]:
     """Decode one Kafka record: an event object or a JSON array of events.
 
     Every bad element of an array becomes a ``Rejected`` holding that
     element's JSON; a record that is not JSON at all is rejected whole.
     ``loads`` is the JSON decoder (the worker passes a faster one, e.g.
-    ``orjson.loads``; it must raise ``ValueError`` on bad input).
+    ``orjson.loads``; it must raise ``ValueError`` on bad input). With a
+    ``clock``, every event's time must pass ``clock.admit(ts, now_ms)``.
 
     Examples
     --------
@@ -270,6 +280,12 @@ def decode_record(value: bytes, loads=json.loads) -> tuple[list[Post | Engagemen
     'bad_json'
     >>> decode_record(b"[]")
     ([], [])
+    >>> decode_record(b"[" * 100_000 + b"]" * 100_000)[1][0].reason
+    'too_deep'
+    >>> post = b'{"v":1,"type":"post","id":"p","ts":%d,"author":"a","text":""}'
+    >>> clock = EventClock(max_skew_ms=86_400_000)
+    >>> [decode_record(post % ts, clock=clock)[1] for ts in (1736726400000, 3993840000000)][1][0].reason
+    'ts_ahead'
     """
     if len(value) > MAX_RECORD_BYTES:
         return [], [Rejected("oversize", f"record has {len(value)} bytes, more than {MAX_RECORD_BYTES}", value)]
@@ -277,22 +293,30 @@ def decode_record(value: bytes, loads=json.loads) -> tuple[list[Post | Engagemen
         data = loads(value)
     except (ValueError, UnicodeDecodeError) as exc:
         return [], [Rejected("bad_json", str(exc)[:200], value)]
-    if type(data) is not list:
-        try:
-            return [parse_event(data)], []
-        except InvalidEvent as exc:
-            return [], [Rejected(exc.reason, exc.detail, value)]
+    except RecursionError:
+        return [], [Rejected("too_deep", "arrays/objects nested deeper than the JSON decoder allows", value)]
+    single = type(data) is not list
+    if single:
+        data = [data]
     events, rejected = [], []
     for element in data:
         try:
-            events.append(parse_event(element))
+            event = parse_event(element)
+            reason = None if clock is None else clock.admit(event.ts, now_ms)
+            if reason is not None:
+                raise InvalidEvent(reason, describe(reason, event.ts, clock, now_ms))
+            events.append(event)
         except InvalidEvent as exc:
-            rejected.append(Rejected(exc.reason, exc.detail, _element_bytes(element)))
+            rejected.append(Rejected(exc.reason, exc.detail, value if single else _element_bytes(element, value)))
     return events, rejected
 
 
-def _element_bytes(element: object) -> bytes:
-    return json.dumps(element, separators=(",", ":")).encode("ascii")
+def _element_bytes(element: object, record: bytes) -> bytes:
+    """An array element's JSON; the whole record if the element nests too deep to encode."""
+    try:
+        return json.dumps(element, separators=(",", ":")).encode("ascii")
+    except RecursionError:
+        return record
 
 
 def encode_events(events: list[dict]) -> bytes:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from detectors.evaluation import evaluate
-from streams.commands.run import describe_alert
+from streams.commands.run import describe_alert, describe_rejected
 from streams.live.text import plural
 from streams.embedded.counts import count_series, counts_detect, run_counts
 from streams.embedded.runner import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
@@ -53,7 +53,8 @@ def detection_settings(settings: Settings) -> Settings:
 def backtest_document(summary: Summary, source: str, truth: dict | None) -> dict:
     """The JSON document: run figures, the episode starts and, with labels, the evaluation."""
     doc = {"input": source, "posts": summary.posts, "engagements": summary.engagements,
-           "rejected": summary.rejected, "windows": summary.windows, "hashtags": summary.tags_seen,
+           "rejected": summary.rejected, "rejected_lines": [str(bad) for bad in summary.bad],
+           "windows": summary.windows, "hashtags": summary.tags_seen,
            "seconds": round(summary.seconds, 3),
            "posts_per_second": round(summary.posts / max(summary.seconds, 1e-9)),
            "first_ts": summary.first_ts, "last_ts": summary.last_ts,
@@ -165,6 +166,8 @@ def backtest(files, labels_path, counts, tag, name, seed, as_json, report) -> No
         doc["window_sizes"] = list(settings.window_sizes)
     if report is not None:
         _report(report, doc, summary, recorder, scorer, truth)
+    for line in describe_rejected(summary):
+        click.echo(line, err=True)
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False))
     else:

@@ -34,7 +34,8 @@ from streams.sources.scenario import load_scenario
 from streams.sources.simulator import generate, labels as scenario_labels
 from streams.stages import Detect
 
-__all__ = ["run", "describe_alert", "describe_summary", "fmt_time", "next_steps", "DEMO_SCALE"]
+__all__ = ["run", "describe_alert", "describe_summary", "describe_rejected", "fmt_time", "next_steps",
+           "DEMO_SCALE"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,19 @@ DEFAULT_SCENARIO = "rednote-2025"
 def _sizes(sizes) -> str:
     sizes = list(sizes)
     return ", ".join(sizes[:-1]) + " and " + sizes[-1] if len(sizes) > 1 else "".join(sizes)
+
+
+def describe_rejected(summary: Summary) -> list[str]:
+    """One line per rejected input kept by name (``file:line: reason: detail``), then how many more.
+
+    >>> from streams.sources.formats import BadLine
+    >>> describe_rejected(Summary(rejected=3, bad=[BadLine("in.jsonl", 4, "bad_json", "unexpected x")]))
+    ['rejected in.jsonl:4: bad_json: unexpected x', 'rejected: 2 more not listed']
+    """
+    lines = [f"rejected {bad}" for bad in summary.bad]
+    if summary.rejected > len(summary.bad):
+        lines.append(f"rejected: {summary.rejected - len(summary.bad)} more not listed")
+    return lines
 
 
 def describe_summary(summary: Summary, truth: dict | None, sizes: tuple[str, ...] = ()) -> list[str]:
@@ -215,6 +229,8 @@ def _in_process(settings: Settings, job: _Job, view, stop) -> Summary:
                 summary = run_pipeline(records, pipeline, speed=job.pace, on_alert=view.alert, stop=stop,
                                        on_progress=job.reporter(view))
             view.progress(done=True)
+        for line in describe_rejected(summary):
+            click.echo(line, err=True)
         for line in describe_summary(summary, job.truth(stop), settings.window_sizes):
             click.echo(line)
         if not stop():

@@ -27,19 +27,20 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from detectors.events import encode_events
-from detectors.records import Alert
+from detectors.records import Alert, Rejected
 import orjson
 from prometheus_client import CollectorRegistry
 
 from streams.errors import InputError
 from streams.observe.metrics import Metrics
-from streams.sources.formats import open_binary
+from streams.sources.formats import BadLine, open_binary
 from streams.sources.replay import read_events
 from streams.sources.simulator import generate
 from streams.stages import Count, Detect, Extract
 from streams.stages.extract import JoinedLines
 
-__all__ = ["Pipeline", "Summary", "ReadShare", "run", "scenario_records", "file_records", "BATCH", "RECORD_BYTES"]
+__all__ = ["Pipeline", "Summary", "ReadShare", "run", "scenario_records", "file_records", "bad_lines", "BATCH",
+           "RECORD_BYTES", "SHOWN_BAD"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ BATCH = 4096
 """Events per record handed to ``Extract`` (the record aggregation of the producers)."""
 RECORD_BYTES = 256 * 1024
 """Size of the aggregated records made of JSON Lines input (Extract accepts up to 1 MiB)."""
+SHOWN_BAD = 20
+"""Rejected input lines a run keeps (and reports) by name; the rest are counted."""
 _JSONL = (".jsonl", ".ndjson", ".json")
 PROGRESS_SECONDS = 0.5
 """How often (wall time) ``run`` reports progress, and its longest sleep at a finite speed."""
@@ -68,10 +71,19 @@ class Pipeline:
         """Called with every batch of closed windows (the live view's input)."""
         self.on_verdicts: Callable[[list], None] | None = None
         """Called with the detector's verdicts (window, score, observed, expected) of every batch (reports)."""
+        self.bad: list[BadLine] = []
 
     def feed(self, records: list[bytes]) -> tuple[list[Alert], int]:
-        """Push a batch of ``posts`` records through; the alerts and the number of rejected events."""
+        """Push a batch of ``posts`` records through; the alerts and the number of rejected events.
+
+        The first ``SHOWN_BAD`` rejected events are kept in ``bad`` (with
+        ``file:line`` when they came from a file) and logged.
+        """
         by_partition, rejected = self.extract.process(records)
+        if rejected and len(self.bad) < SHOWN_BAD:
+            for bad in bad_lines(records, rejected)[:SHOWN_BAD - len(self.bad)]:
+                log.warning("rejected %s", bad)
+                self.bad.append(bad)
         windows = self.count.process(by_partition.get(0, []))
         self._seen(windows)
         return self._detect(windows), len(rejected)
@@ -118,6 +130,7 @@ class Summary:
     seconds: float = 0.0
     alerts: list[Alert] = field(default_factory=list)
     tags_seen: int = 0
+    bad: list[BadLine] = field(default_factory=list)
 
     @property
     def episodes(self) -> list[Alert]:
@@ -146,9 +159,12 @@ class ReadShare:
 
 def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool],
                  share: ReadShare | None = None) -> Iterator[list[bytes]]:
-    """Records of up to ``batch`` lines and about ``RECORD_BYTES``, read in large chunks."""
+    """Records of up to ``batch`` lines and about ``RECORD_BYTES``, read in large chunks.
+
+    Each record's ``origin`` is ``(path, line numbers)``, so rejected lines can be named.
+    """
     with open_binary(path) as handle:
-        rest = b""
+        rest, number = b"", 0
         while True:
             chunk = handle.read(RECORD_BYTES)
             if share is not None:
@@ -160,11 +176,43 @@ def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool],
                 continue
             lines = (rest + chunk).split(b"\n")
             rest = lines.pop()
-            lines = [line.strip() for line in lines if line.strip()]
-            for i in range(0, len(lines), batch):
-                yield [JoinedLines.join(lines[i:i + batch])]
+            numbered = []
+            for line in lines:
+                number += 1
+                if line := line.strip():
+                    numbered.append((number, line))
+            for i in range(0, len(numbered), batch):
+                yield [_located(path, numbered[i:i + batch])]
         if rest.strip():
-            yield [JoinedLines.join([rest.strip()])]
+            yield [_located(path, [(number + 1, rest.strip())])]
+
+
+def _located(path: Path, numbered: list[tuple[int, bytes]]) -> JoinedLines:
+    record = JoinedLines.join([line for _, line in numbered])
+    record.origin = (str(path), [n for n, _ in numbered])
+    return record
+
+
+def bad_lines(records: list[bytes], rejected: list[Rejected]) -> list[BadLine]:
+    """``file:line`` of each rejected event that came from a located record (``_jsonl_lines``).
+
+    >>> record = _located(Path("in.jsonl"), [(3, b'{"v":1}'), (5, b'x')])
+    >>> [str(b) for b in bad_lines([record], [Rejected("bad_json", "unexpected x", b"x")])]
+    ['in.jsonl:5: bad_json: unexpected x']
+    """
+    where: dict[bytes, list[tuple[str, int]]] = {}
+    for record in records:
+        origin = getattr(record, "origin", None)
+        if origin is not None:
+            path, numbers = origin
+            for line, n in zip(record.lines(), numbers):
+                where.setdefault(line, []).append((path, n))
+    out = []
+    for item in rejected:
+        places = where.get(item.raw)
+        path, n = places.pop(0) if places else ("<record>", 0)
+        out.append(BadLine(path, n, item.reason, item.detail))
+    return out
 
 
 def file_records(paths: Iterable[str | Path], *, tag: str | None = None, batch: int = BATCH,
@@ -231,6 +279,7 @@ def run(records: Iterable[bytes] | Iterable[list[bytes]], pipeline: Pipeline, *,
     summary.posts, summary.engagements = (a - b for a, b in zip(_events(pipeline.metrics), (posts0, engagements0)))
     summary.windows = pipeline.detect.windows
     summary.tags_seen = len(pipeline.tags)
+    summary.bad = list(pipeline.bad)
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -5,7 +5,10 @@ normalises hashtags, and pre-aggregates the batch per (hashtag, base bucket):
 one ``Mention`` carries the posts, views, new-account posts and distinct
 authors of a hashtag in a bucket. A mention's target partition is a stable
 hash of its hashtag (CRC-32) modulo the partition count, so every worker
-agrees on it. Bad input comes back as ``Rejected`` (for the dead-letter topic).
+agrees on it. Bad input comes back as ``Rejected`` (for the dead-letter topic),
+and so does an event whose time is implausible: more than an hour after the
+wall clock, or more than ``max_skew_ms`` away from its source's clock
+(``detectors.eventtime``).
 
 Examples
 --------
@@ -28,6 +31,7 @@ import zlib
 
 import orjson
 
+from detectors.eventtime import MAX_FUTURE_MS, MAX_SKEW_MS, EventClock
 from detectors.events import decode_record, is_new_author
 from detectors.records import Mention, Post, Rejected
 
@@ -55,9 +59,15 @@ class Extract:
     metrics
         Optional ``streams.observe.metrics.Metrics`` to record events, invalid events
         and stage time into.
+    max_skew_ms
+        Largest distance of an event's time from its source's clock.
+    wall_clock
+        Wall-clock time in epoch ms, read once per batch (``None`` from it: no
+        wall-clock bound).
     """
 
-    def __init__(self, base_ms: int = 60_000, partitions: int = 1, metrics=None):
+    def __init__(self, base_ms: int = 60_000, partitions: int = 1, metrics=None,
+                 max_skew_ms: int = MAX_SKEW_MS, wall_clock=None):
         if base_ms < 1:
             raise ValueError(f"base_ms must be >= 1, got {base_ms}")
         if partitions < 1:
@@ -65,7 +75,9 @@ class Extract:
         self.base_ms = base_ms
         self.partitions = partitions
         self.metrics = metrics
-        self._clocks: dict = {}
+        self.max_skew_ms = max_skew_ms
+        self.wall_clock = _wall_ms if wall_clock is None else wall_clock
+        self._clocks: dict[object, EventClock] = {}
         self._partitions: dict[str, int] = {}
 
     @classmethod
@@ -73,8 +85,15 @@ class Extract:
         return cls(min(settings.window_ms), partitions or settings.partitions, metrics)
 
     def clock(self, source=None) -> int:
-        """The latest event time (ms) seen from ``source`` (-1 before any)."""
-        return self._clocks.get(source, -1)
+        """The latest event time (ms) admitted from ``source`` (-1 before any)."""
+        clock = self._clocks.get(source)
+        return -1 if clock is None else clock.clock
+
+    def _clock(self, source) -> EventClock:
+        clock = self._clocks.get(source)
+        if clock is None:
+            clock = self._clocks[source] = EventClock(MAX_FUTURE_MS, self.max_skew_ms)
+        return clock
 
     def process(self, values: list[bytes], source=None) -> tuple[dict[int, list[Mention]], list[Rejected]]:
         """Mentions per target partition and the rejected input of a batch of records."""
@@ -82,18 +101,19 @@ class Extract:
         cells: dict[tuple[str, int], list] = {}
         rejected: list[Rejected] = []
         posts = engagements = 0
-        latest = self._clocks.get(source, -1)
-        base = self.base_ms
+        base, clock, now_ms = self.base_ms, self._clock(source), self.wall_clock()
         for value in values:
-            events, bad = decode_record(value, _loads)
+            joined = type(value) is JoinedLines
+            saved = clock.snapshot() if joined else None
+            events, bad = decode_record(value, _loads, clock, now_ms)
             if bad:
-                if type(value) is JoinedLines and bad[0].raw is value:
-                    events, bad = _line_by_line(value)
+                if joined:  # again line by line: each rejected line's own bytes
+                    clock.restore(saved)
+                    events, bad = _line_by_line(value, clock, now_ms)
                 rejected.extend(bad)
-            p, e, latest = _accumulate(events, cells, base, latest)
+            p, e = _accumulate(events, cells, base)
             posts += p
             engagements += e
-        self._clocks[source] = latest
         out = self._partitioned(cells)
         if self.metrics is not None:
             self._record(posts, engagements, rejected, time.perf_counter() - started)
@@ -122,13 +142,11 @@ class Extract:
         m.stage_seconds.labels(stage="extract").observe(seconds)
 
 
-def _accumulate(events: list, cells: dict, base: int, latest: int) -> tuple[int, int, int]:
+def _accumulate(events: list, cells: dict, base: int) -> tuple[int, int]:
     """Fold events into ``cells`` {(tag, bucket): [posts, views, new, max_ts, authors]}."""
     posts = engagements = 0
     for event in events:
         ts = event.ts
-        if ts > latest:
-            latest = ts
         bucket = ts - ts % base
         if type(event) is Post:
             posts += 1
@@ -153,14 +171,14 @@ def _accumulate(events: list, cells: dict, base: int, latest: int) -> tuple[int,
                 cell[1] += event.views
                 if ts > cell[3]:
                     cell[3] = ts
-    return posts, engagements, latest
+    return posts, engagements
 
 
 class JoinedLines(bytes):
     """JSON Lines as one JSON array record, as producers aggregate events (built by ``join``).
 
-    If the array is not JSON, ``Extract`` decodes the lines one by one, so
-    that only the bad lines are rejected.
+    If any of it is rejected, ``Extract`` decodes the lines one by one, so
+    that only the bad lines are rejected, each with its own bytes.
 
     >>> JoinedLines.join([b'{"a":1}', b'x']), JoinedLines.join([b'{"a":1}', b'x']).lines()
     (b'[{"a":1}\\n,x]', [b'{"a":1}', b'x'])
@@ -175,13 +193,17 @@ class JoinedLines(bytes):
         return self[1:-1].split(b"\n,")
 
 
-def _line_by_line(value: JoinedLines) -> tuple[list, list[Rejected]]:
+def _line_by_line(value: JoinedLines, clock: EventClock, now_ms: int | None) -> tuple[list, list[Rejected]]:
     events, rejected = [], []
     for line in value.lines():
-        good, bad = decode_record(line, _loads)
+        good, bad = decode_record(line, _loads, clock, now_ms)
         events += good
         rejected += bad
     return events, rejected
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _loads(value: bytes):

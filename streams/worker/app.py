@@ -26,6 +26,8 @@ flushed to the changelog. See "Processing guarantee" in docs/architecture.md.
 from __future__ import annotations
 
 import logging
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -82,8 +84,11 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
 
     @app.timer(0.5, name="checkpoint")
     async def tick():
-        await flow.tick()
-        await detect_flow.tick()
+        try:
+            await flow.tick()
+            await detect_flow.tick()
+        except Exception as exc:  # noqa: BLE001 - no checkpoints, no progress: stop
+            stop_on_crash("timer checkpoint", "its checkpoint or idle flush", exc)
 
     @table.on_recover
     async def on_recovered():
@@ -119,13 +124,35 @@ def _announce(app, settings: Settings, web, assigned, posts_partitions: int) -> 
 
 
 def _agent(app, topic, name: str, handle, acks, readiness=None) -> None:
-    """An agent that hands each event to ``handle`` and acknowledges it only at ``acks``' next checkpoint."""
+    """An agent that hands each event to ``handle`` and acknowledges it only at ``acks``' next checkpoint.
+
+    If ``handle`` raises, the worker process ends at once with exit code 1
+    (see ``stop_on_crash``): a worker whose agent died must not look alive.
+    """
     async def agent(stream):
         manual = stream.noack()
         async for event in manual.events():
             if readiness is not None:
                 readiness.input()
-            await handle(event)
+            try:
+                await handle(event)
+            except Exception as exc:  # noqa: BLE001 - the worker cannot go on without this agent
+                message = event.message
+                stop_on_crash(f"agent {name}", f"{message.topic}[{message.partition}]@{message.offset}", exc)
             await acks.done(manual, event)
 
     app.agent(topic, name=name)(agent)
+
+
+def stop_on_crash(what: str, where: str, exc: BaseException) -> None:
+    """Log the failure, print one ``Error:`` line and end the process with exit code 1.
+
+    The process ends like a kill: nothing after the last checkpoint was
+    acknowledged, so a restarted worker replays it and counts it once.
+    """
+    log.critical("%s failed on %s", what, where, exc_info=exc)
+    logging.shutdown()
+    line = (f"Error: {what} failed on {where} ({type(exc).__name__}: {str(exc)[:200]}); "
+            "the worker stopped: restart it, it resumes from its last checkpoint\n")
+    os.write(2, line.encode("utf-8", "replace"))  # fd 2 itself: Faust redirects sys.stderr into logging
+    os._exit(1)

@@ -22,7 +22,7 @@ import time
 
 import orjson
 
-from detectors.records import Mention
+from detectors.records import Mention, Rejected
 from streams.stages import Count, Extract
 from streams.worker.acks import AckAfterCheckpoint
 from streams.worker.checkpoint import PartitionCounts
@@ -58,7 +58,15 @@ class Flow(AckAfterCheckpoint):
     async def on_posts(self, event) -> None:
         message = event.message
         source = message.partition
-        by_partition, rejected = self.extract.process([event.value], source=source)
+        try:
+            by_partition, rejected = self.extract.process([event.value], source=source)
+        except Exception as exc:  # noqa: BLE001 - one record must not stop extraction
+            log.error("%s[%d]@%d: extract failed, record dead-lettered", message.topic, source,
+                      message.offset, exc_info=exc)
+            by_partition, rejected = {}, [Rejected("stage_error", f"{type(exc).__name__}: {exc}"[:200],
+                                                    bytes(event.value))]
+            if self.metrics is not None:
+                self.metrics.invalid.labels(reason="stage_error").inc()
         clock = self.extract.clock(source)
         headers = [("src", str(source).encode()), ("off", str(message.offset).encode()),
                    ("clk", str(clock).encode())]

@@ -1,0 +1,41 @@
+"""``trendwatch`` with a defect injected into one stage, for the agent-crash tests.
+
+``TRENDWATCH_TEST_FAULT=extract``: ``Extract.process`` raises on a record that
+holds ``#boom``; ``count``: ``Count.process`` raises on a mention of ``boom``.
+Everything else is the real command line (``python faulty_worker.py worker ...``).
+"""
+
+import os
+import sys
+
+from streams.cli import main
+from streams.stages import Count, Extract
+
+FAULT = os.environ["TRENDWATCH_TEST_FAULT"]
+
+
+def _extract(process):
+    def faulty(self, values, source=None):
+        if any(b"#boom" in value for value in values):
+            raise RuntimeError("injected extract fault")
+        return process(self, values, source)
+    return faulty
+
+
+def _count(process):
+    def faulty(self, mentions, **kwargs):
+        if any(m.hashtag == "boom" for m in mentions):
+            raise RuntimeError("injected count fault")
+        return process(self, mentions, **kwargs)
+    return faulty
+
+
+if FAULT == "extract":
+    Extract.process = _extract(Extract.process)
+elif FAULT == "count":
+    Count.process = _count(Count.process)
+else:
+    raise SystemExit(f"unknown TRENDWATCH_TEST_FAULT {FAULT!r}")
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
