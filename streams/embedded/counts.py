@@ -36,7 +36,7 @@ from detectors.surge import SurgeScorer
 from streams.embedded.runner import Summary
 from streams.errors import InputError, UsageError
 from streams.settings import format_duration
-from streams.sources.formats import open_binary
+from streams.sources.formats import MAX_SERIES_VALUE, open_binary
 from streams.stages import Detect
 
 __all__ = ["count_series", "counts_detect", "is_count_series", "run_counts"]
@@ -90,10 +90,10 @@ def _count_row(path: Path, number: int, row: list[str]) -> tuple[int, int]:
             ts = int(ts * 1000) if ts < 1e11 else int(ts)
         else:
             ts = parse_timestamp(stamp)
-    except (IndexError, ValueError, InvalidEvent):
+    except (IndexError, ValueError, OverflowError, InvalidEvent):
         raise InputError(f"{path}:{number}: expected timestamp,value, got {','.join(row)[:80]!r}") from None
-    if value < 0:
-        raise InputError(f"{path}:{number}: value must not be negative")
+    if not 0 <= value <= MAX_SERIES_VALUE:
+        raise InputError(f"{path}:{number}: value must be a count in 0..{MAX_SERIES_VALUE:,}")
     return ts, int(round(value))
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from detectors.hashtags import normalise_hashtag
 from detectors.records import Post
 from streams.errors import InputError
 
-__all__ = ["BadLine", "read_file", "open_binary"]
+__all__ = ["BadLine", "MAX_SERIES_VALUE", "read_file", "open_binary"]
 
 _TAG_SPLIT = re.compile(r"[\s,;|]+")
 _TS_COLUMNS = ("ts", "timestamp", "created_at", "time")
@@ -122,8 +123,14 @@ def _number_or_text(text: str) -> int | float | str:
             return text
 
 
+MAX_SERIES_VALUE = 10_000_000
+"""Largest value of one row of a count series (each unit becomes one post)."""
+
+
 def _series_time(text: str) -> int:
     value = _number_or_text(text.strip())
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidEvent("bad_timestamp", f"timestamp {text[:40]!r} is not a time")
     if isinstance(value, str):
         if value[-1:].isdigit() and not _HAS_OFFSET.search(value):
             value += "+00:00"  # metrics exports often omit the offset: UTC
@@ -139,8 +146,8 @@ def _series(rows, tag: str, path: str) -> Iterator[tuple[int, dict | BadLine]]:
             if len(row) != 2:
                 raise InvalidEvent("bad_csv", f"{len(row)} fields, expected timestamp,value")
             value = float(row[1])
-            if not value >= 0 or value == float("inf"):
-                raise InvalidEvent("bad_value", f"value {row[1]!r} is not a non-negative count")
+            if not 0 <= value <= MAX_SERIES_VALUE:
+                raise InvalidEvent("bad_value", f"value {row[1]!r} is not a count in 0..{MAX_SERIES_VALUE:,}")
             points.append((number, _series_time(row[0]), value))
         except InvalidEvent as exc:
             yield number, BadLine(path, number, exc.reason, exc.detail)
