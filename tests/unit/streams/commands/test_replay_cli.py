@@ -120,7 +120,10 @@ def test_interrupted_replay_resumes_without_duplicates(tmp_path, subprocess_env)
     cmd = [sys.executable, "-m", "streams", "replay", str(source), "--out", str(out), "--state", str(state),
            "--speed", "10"]
     proc = subprocess.Popen(cmd, env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
+    deadline = time.monotonic() + 30  # interrupt once the replay has started, however slow the start
+    while not state.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
