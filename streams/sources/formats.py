@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -80,10 +81,22 @@ def _jsonl(text: io.BufferedIOBase, path: str) -> Iterator[tuple[int, dict | Bad
         if not line.strip():
             continue
         try:
-            yield number, _canonical(orjson.loads(line))
+            yield number, _canonical(_loads(line))
         except ValueError as exc:
             reason = exc.reason if isinstance(exc, InvalidEvent) else "bad_json"
             yield number, BadLine(path, number, reason, getattr(exc, "detail", str(exc)))
+
+
+def _loads(line: bytes):
+    """A JSON line as the worker decodes it: orjson, then ``json`` for what orjson refuses (huge
+    integers); nesting too deep for the decoder is ``too_deep``."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        try:
+            return json.loads(line)
+        except RecursionError:
+            raise InvalidEvent("too_deep", "arrays/objects nested deeper than the JSON decoder allows") from None
 
 
 def _csv_posts(rows, header: list[str], path: str) -> Iterator[tuple[int, dict | BadLine]]:

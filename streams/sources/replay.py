@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 _END = object()
 DEFAULT_REORDER = 10_000
 """Events held back per file to restore event-time order."""
-_SHOWN = 10
+_SHOWN = 20
 
 
 @dataclass

@@ -27,7 +27,7 @@ from streams.stages import Count, Extract
 from streams.worker.acks import AckAfterCheckpoint
 from streams.worker.checkpoint import PartitionCounts
 
-__all__ = ["Flow", "CLOCK_EVERY_MS", "WATERMARK_KEY", "WATERMARK_EVERY_MS"]
+__all__ = ["Flow", "CLOCK_EVERY_MS", "DLQ_MAX_BYTES", "WATERMARK_KEY", "WATERMARK_EVERY_MS", "dead_letter"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,25 @@ WATERMARK_KEY = b"\x00watermark"
 """Key of the watermark records on ``hashtag-windows`` (no hashtag starts with NUL)."""
 WATERMARK_EVERY_MS = 60_000
 """A mentions partition publishes its watermark when it crosses a multiple of this."""
+DLQ_MAX_BYTES = 512 * 1024
+"""Largest dead-letter value; a larger rejected record keeps its first this many bytes (the
+producer's request limit is 1 MiB) and says so in its ``truncated`` header."""
+
+
+def dead_letter(item: Rejected, source: str) -> tuple[bytes, None, list]:
+    """``(value, partition, headers)`` of the ``posts-dlq`` message for a rejected record.
+
+    >>> value, _, headers = dead_letter(Rejected("oversize", "too big", b"x" * (DLQ_MAX_BYTES + 5)), "posts:0:7")
+    >>> len(value), headers[-1]
+    (524288, ('truncated', b'524293'))
+    """
+    headers = [("reason", item.reason.encode()), ("detail", item.detail.encode("utf-8", "replace")),
+               ("source", source.encode())]
+    raw = item.raw
+    if len(raw) > DLQ_MAX_BYTES:
+        headers.append(("truncated", str(len(raw)).encode()))
+        raw = raw[:DLQ_MAX_BYTES]
+    return raw, None, headers
 
 
 class Flow(AckAfterCheckpoint):
@@ -82,9 +101,7 @@ class Flow(AckAfterCheckpoint):
             log.warning("%s[%d]@%d: %d rejected event(s), first: %s: %s", message.topic, source,
                         message.offset, len(rejected), rejected[0].reason, rejected[0].detail)
             for item in rejected:
-                await self._send("posts-dlq", None, item.raw, None, [
-                    ("reason", item.reason.encode()), ("detail", item.detail.encode("utf-8")),
-                    ("source", f"{message.topic}:{source}:{message.offset}".encode())])
+                await self._send("posts-dlq", None, *dead_letter(item, f"{message.topic}:{source}:{message.offset}"))
 
     async def on_mentions(self, event) -> None:
         message = event.message
