@@ -75,7 +75,7 @@ def test_worker_dead_letters_every_hostile_record(kafka_settings, flash_history,
             else:
                 assert value == case.raw, case.name
             assert headers["detail"] and headers["source"].startswith(kafka_settings.topic("posts").encode())
-        port = re.search(r"metrics on http://127.0.0.1:(\d+)/metrics", pool.tail(10**7)).group(1)
+        port = re.search(r"metrics on http://127\.0\.0\.1:(\d+)", pool.tail(10**7)).group(1)
         deadline = time.monotonic() + 10
         while True:
             text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
