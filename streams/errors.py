@@ -6,7 +6,7 @@ can cause (unreachable broker, unreadable file, missing Java) exits 1.
 
 from __future__ import annotations
 
-__all__ = ["TrendwatchError", "UsageError", "BrokerUnavailable", "InputError", "ToolMissing"]
+__all__ = ["TrendwatchError", "UsageError", "BrokerUnavailable", "AccessDenied", "InputError", "ToolMissing"]
 
 
 class TrendwatchError(Exception):
@@ -23,6 +23,10 @@ class UsageError(TrendwatchError):
 
 class BrokerUnavailable(TrendwatchError):
     """The Kafka broker cannot be reached or refused the request."""
+
+
+class AccessDenied(BrokerUnavailable):
+    """The broker refused the connection's credentials, mechanism or certificate (or trendwatch refused the broker's)."""
 
 
 class InputError(TrendwatchError):

@@ -15,12 +15,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 from streams.errors import UsageError
 
-__all__ = ["Settings", "parse_duration_ms", "format_duration"]
+__all__ = ["Settings", "parse_duration_ms", "format_duration", "SECURITY_PROTOCOLS", "SASL_MECHANISMS"]
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+_SECRETS = {"sasl_password": "sasl_password_file", "ssl_key_password": "ssl_key_password_file"}
+"""Secret fields, and the field naming a file the secret may be read from instead."""
+_SSL_FILES = ("ssl_cafile", "ssl_certfile", "ssl_keyfile")
 
 _UNITS_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 _DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)$")
@@ -68,6 +74,18 @@ class Settings:
     top_k: int = 50
     data_dir: str = "~/.local/share/trendwatch"
     log_level: str = "INFO"
+    bind: str = "127.0.0.1"  # address of every HTTP endpoint (metrics, Faust's web server)
+    security_protocol: str = "PLAINTEXT"  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
+    sasl_mechanism: str = "PLAIN"  # PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
+    sasl_username: str = ""
+    sasl_password: str = field(default="", repr=False)
+    sasl_password_file: str = ""
+    ssl_cafile: str = ""  # CA bundle that signed the brokers' certificates (default: the system's)
+    ssl_certfile: str = ""  # client certificate (mutual TLS)
+    ssl_keyfile: str = ""  # its private key
+    ssl_key_password: str = field(default="", repr=False)
+    ssl_key_password_file: str = ""
+    ssl_check_hostname: bool = True
 
     ENV_PREFIX = "TRENDWATCH_"
 
@@ -87,6 +105,40 @@ class Settings:
         for size in self.window_sizes:
             parse_duration_ms(size, "--windows")
         parse_duration_ms(self.allowed_lateness, "--allowed-lateness")
+        if not self.bind or any(c.isspace() or c == "/" for c in self.bind):
+            raise UsageError(f"--bind: {self.bind!r} is not an address; use e.g. 127.0.0.1 or 0.0.0.0")
+        self._check_security()
+
+    def _check_security(self) -> None:
+        protocol, mechanism = self.security_protocol, self.sasl_mechanism
+        if protocol not in SECURITY_PROTOCOLS:
+            raise UsageError(f"--security-protocol must be one of {', '.join(SECURITY_PROTOCOLS)}, not {protocol!r}")
+        if mechanism not in SASL_MECHANISMS:
+            raise UsageError(f"--sasl-mechanism must be one of {', '.join(SASL_MECHANISMS)}, not {mechanism!r}")
+        if self.uses_sasl and not (self.sasl_username and self.sasl_password):
+            raise UsageError(f"--security-protocol {protocol} needs --sasl-username and a password "
+                             "(TRENDWATCH_SASL_PASSWORD or --sasl-password-file)")
+        if not self.uses_sasl and (self.sasl_username or self.sasl_password):
+            raise UsageError(f"a SASL user or password is set but --security-protocol is {protocol}; "
+                             "use SASL_SSL or SASL_PLAINTEXT")
+        given = [name for name in _SSL_FILES if getattr(self, name)] + (["ssl_key_password"] if self.ssl_key_password else [])
+        if given and not self.uses_ssl:
+            raise UsageError(f"--{given[0].replace('_', '-')} is set but --security-protocol is {protocol}; "
+                             "use SSL or SASL_SSL")
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise UsageError("--ssl-keyfile needs --ssl-certfile (the client certificate it belongs to)")
+        for name in _SSL_FILES:
+            path = getattr(self, name)
+            if path and not os.access(os.path.expanduser(path), os.R_OK):
+                raise UsageError(f"--{name.replace('_', '-')}: cannot read {path}")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    @property
+    def uses_ssl(self) -> bool:
+        return self.security_protocol.endswith("SSL")
 
     @property
     def bootstrap_servers(self) -> str:
@@ -117,6 +169,15 @@ class Settings:
             if raw is None:
                 continue
             values[field.name] = _coerce(field.name, field.type, raw)
+        for secret, path_field in _SECRETS.items():
+            if values.get(path_field):
+                if values.get(secret):
+                    raise UsageError(f"give the {secret.replace('_', ' ')} either directly or in "
+                                     f"--{path_field.replace('_', '-')}, not both")
+                values[secret] = _read_secret(str(values[path_field]), path_field)
+        for name in ("security_protocol", "sasl_mechanism"):
+            if isinstance(values.get(name), str):
+                values[name] = values[name].upper()
         return cls(**values)
 
     def to_env(self) -> dict[str, str]:
@@ -125,11 +186,37 @@ class Settings:
         >>> Settings.build({}, env=Settings(partitions=2, window_sizes=("1m", "1h")).to_env()).window_sizes
         ('1m', '1h')
         """
-        return {self.ENV_PREFIX + f.name.upper(): _text(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        skip = {secret for secret, path_field in _SECRETS.items() if getattr(self, path_field)}
+        return {self.ENV_PREFIX + f.name.upper(): _text(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if f.name not in skip}
 
     def describe(self) -> str:
-        """key=value pairs for the start-up log line."""
-        return " ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))
+        """key=value pairs for the start-up log line; secrets show as ``'***'`` (or ``''`` when unset).
+
+        >>> "hunter2" in Settings(security_protocol="SASL_SSL", sasl_username="u", sasl_password="hunter2").describe()
+        False
+        """
+        return " ".join(f"{f.name}={self._shown(f.name)!r}" for f in dataclasses.fields(self))
+
+    def _shown(self, name: str) -> object:
+        value = getattr(self, name)
+        return ("***" if value else "") if name in _SECRETS else value
+
+
+def _read_secret(path: str, name: str) -> str:
+    """The secret in a file: its content without the trailing newline."""
+    flag = f"--{name.replace('_', '-')}"
+    try:
+        text = open(os.path.expanduser(path), encoding="utf-8").read()
+    except OSError as exc:
+        raise UsageError(f"{flag}: cannot read {path} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{flag}: {path} is not UTF-8 text") from None
+    text = text[:-1] if text.endswith("\n") else text
+    text = text[:-1] if text.endswith("\r") else text
+    if not text:
+        raise UsageError(f"{flag}: {path} is empty")
+    return text
 
 
 def _text(value: object) -> str:
@@ -138,14 +225,18 @@ def _text(value: object) -> str:
 
 def _coerce(name: str, kind: str, raw: object) -> object:
     if isinstance(raw, str):
-        text = raw.strip()
-        try:
-            if kind == "int":
-                return int(text)
-            if kind == "float":
-                return float(text)
-        except ValueError:
-            raise UsageError(f"{name}: {raw!r} is not a number") from None
+        text = raw if name in _SECRETS else raw.strip()
+        if kind in ("int", "float"):
+            try:
+                return int(text) if kind == "int" else float(text)
+            except ValueError:
+                raise UsageError(f"{name}: {raw!r} is not a number") from None
+        if kind == "bool":
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise UsageError(f"{name}: {raw!r} is not true or false")
         if kind.startswith("tuple"):
             items = [p.strip() for p in text.split(",") if p.strip()]
             if name == "window_sizes":

@@ -3,12 +3,15 @@
 The broker is started through the same code as ``trendwatch kafka start``
 (streams.kafka.broker) on a free port, and stopped when the session ends, also
 on failure. If it cannot start, every test that needs it errors: integration
-tests never skip.
+tests never skip. Besides its PLAINTEXT listener it has secured ones (SASL_SSL,
+SSL with client certificates, SASL_PLAINTEXT) with one user, ``secured_kafka``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import secrets
 import sys
 import uuid
 from pathlib import Path
@@ -16,20 +19,56 @@ from pathlib import Path
 import pytest
 
 from streams.kafka.broker import LocalBroker, free_port
+from streams.kafka.broker_security import BrokerSecurity
+from streams.kafka.certs import TlsFiles
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+SECURED_USER = "trendwatch-test"
+SECURED_PASSWORD = f"pw-{secrets.token_hex(12)}"
+"""The secured listeners' user; tests look for this password in everything a run prints and writes."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SecuredKafka:
+    """The session broker's secured listeners: ``listeners[protocol]`` is ``host:port``."""
+
+    listeners: dict
+    tls: TlsFiles
+    username: str = SECURED_USER
+    password: str = dataclasses.field(default=SECURED_PASSWORD, repr=False)
+
+    def settings(self, protocol: str, base: Settings, **changes) -> Settings:
+        """``base`` pointed at the ``protocol`` listener, with the user or client certificate it needs."""
+        values: dict = {"broker": f"kafka://{self.listeners[protocol]}", "security_protocol": protocol}
+        if protocol.startswith("SASL_"):
+            values.update(sasl_mechanism="SCRAM-SHA-512", sasl_username=self.username, sasl_password=self.password)
+        if protocol.endswith("SSL"):
+            values["ssl_cafile"] = str(self.tls.ca)
+        if protocol == "SSL":
+            values.update(ssl_certfile=str(self.tls.client_cert), ssl_keyfile=str(self.tls.client_key))
+        return dataclasses.replace(base, **{**values, **changes})
+
+
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory):
-    """A running single-node KRaft broker: ``.bootstrap`` is ``127.0.0.1:PORT``."""
-    broker = LocalBroker(tmp_path_factory.mktemp("kafka"), port=free_port(), attached=True)
+    """A running single-node KRaft broker: ``.bootstrap`` is ``127.0.0.1:PORT`` (PLAINTEXT)."""
+    security = BrokerSecurity(users=((SECURED_USER, SECURED_PASSWORD),),
+                              ports={"SASL_SSL": free_port(), "SSL": free_port(), "SASL_PLAINTEXT": free_port()})
+    broker = LocalBroker(tmp_path_factory.mktemp("kafka"), port=free_port(), attached=True, security=security)
     broker.start(timeout=120)
     try:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def secured_kafka(kafka_broker) -> SecuredKafka:
+    """The session broker's SASL_SSL, SSL (mutual TLS) and SASL_PLAINTEXT listeners, its user and CA."""
+    return SecuredKafka(listeners=kafka_broker.listeners(), tls=kafka_broker.tls_files)
 
 
 @pytest.fixture

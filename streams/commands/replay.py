@@ -27,7 +27,7 @@ from pathlib import Path
 import click
 
 from detectors.events import InvalidEvent, parse_timestamp
-from streams.commands.options import producer_options
+from streams.commands.options import producer_options, security_options
 from streams.errors import InputError, UsageError
 from streams.kafka.delivery import count_delivered, end_offsets
 from streams.kafka.producer import KafkaSink
@@ -166,16 +166,18 @@ def _checkpointed(events, sink, state: ReplayState, skip: int, counter: list, po
 @click.option("--reorder", type=click.IntRange(0, 10_000_000), default=DEFAULT_REORDER, show_default=True,
               help="Events held back per file to restore event-time order.")
 @producer_options
+@security_options
 @click.option("--check", is_flag=True, help="Only check the input: count events and report bad lines; send nothing.")
 def replay(files, broker, topic_prefix, partitions, out, speed, since, until, tag, skip_bad, resume,
-           state_path, reorder, record_bytes, compression, progress, check) -> None:
+           state_path, reorder, record_bytes, compression, progress, check, security) -> None:
     """Replay historical posts (JSONL/CSV, .gz) or count series in event-time order."""
     pace = parse_speed(speed)
     window = {"since": _time_option(since, "--from"), "until": _time_option(until, "--to")}
     if check:
         _check_only(files, tag, window)
         return
-    settings = Settings.build({"broker": broker, "topic_prefix": topic_prefix, "partitions": partitions})
+    settings = Settings.build({"broker": broker, "topic_prefix": topic_prefix, "partitions": partitions,
+                               **security})
     to_kafka = out is None or broker is not None
     target = f"{settings.broker}/{settings.topic('posts')}" if to_kafka else ""
     target += f" {out.resolve()}" if out is not None else ""

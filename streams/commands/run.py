@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from detectors.evaluation import evaluate
+from streams.commands.options import bind_option, security_options
 from streams.commands.run_kafka import run_on_kafka, run_settings
 from streams.embedded.counts import is_count_series, run_counts
 from streams.embedded.runner import Pipeline, ReadShare, Summary, file_records, run as run_pipeline, scenario_records
@@ -119,12 +120,13 @@ def next_steps(port: int | None, demo: bool) -> list[str]:
     return ["Try next:"] + [line for cmd, what in steps for line in (f"  {what}:", f"      {cmd}")]
 
 
-def _metrics_server(metrics: Metrics, port: int, trends=None, readiness=None):
+def _metrics_server(metrics: Metrics, settings: Settings, trends=None, readiness=None):
+    port = settings.metrics_port
     try:
-        return serve(metrics, port, addr="127.0.0.1", view=trends, readiness=readiness)
+        return serve(metrics, port, addr=settings.bind, view=trends, readiness=readiness)
     except OSError as exc:
-        raise UsageError(f"--metrics-port {port}: cannot listen ({exc.strerror or exc}); "
-                         "pick another port or 0 for any free one") from None
+        raise UsageError(f"--metrics-port {port}: cannot listen on {settings.bind} ({exc.strerror or exc}); "
+                         "pick another port (0 for any free one) or --bind address") from None
 
 
 @click.command()
@@ -151,9 +153,12 @@ def _metrics_server(metrics: Metrics, port: int, trends=None, readiness=None):
 @click.option("--progress/--no-progress", default=None,
               help="With line output, a progress line on stderr [default: if stderr is a terminal].")
 @click.option("--all-steps", is_flag=True, help="Print every ongoing alert step, not one per 6 h per episode.")
-def run(name, seed, scale, inputs, tag, speed, follow, metrics_port, broker, plain, progress, all_steps) -> None:
+@bind_option
+@security_options
+def run(name, seed, scale, inputs, tag, speed, follow, metrics_port, broker, plain, progress, all_steps, bind,
+        security) -> None:
     """Detect hashtag surges end to end: simulate (or replay) -> extract -> count -> detect -> alerts."""
-    settings = Settings.build({"metrics_port": metrics_port, "broker": broker})
+    settings = Settings.build({"metrics_port": metrics_port, "broker": broker, "bind": bind, **security})
     demo = not inputs and name is None
     scenario = None if inputs else load_scenario(name or DEFAULT_SCENARIO)
     scale = scale if scale is not None else (DEMO_SCALE if demo else 1.0)
@@ -213,7 +218,7 @@ class _Job:
 def _in_process(settings: Settings, job: _Job, view, stop) -> Summary:
     metrics, trends = Metrics(top_k=settings.top_k), TrendView(settings.top_k)
     pipeline = Pipeline(settings, metrics, trends)
-    server = _metrics_server(metrics, settings.metrics_port, trends,
+    server = _metrics_server(metrics, settings, trends,
                              Readiness(recovering=False, seen=lambda: pipeline.clock() >= 0))
     try:
         click.echo(f"trendwatch run: {job.source}, in process; page and API on {server.url}/, "
@@ -249,7 +254,7 @@ def _on_kafka(settings: Settings, job: _Job, view, stop) -> Summary:
     settings = run_settings(settings)
     events = generate(job.scenario, job.seed) if job.scenario is not None else read_events(job.inputs, tag=job.tag)
     click.echo(f"trendwatch run: {job.source} through Kafka at {settings.broker} (topics {settings.topic('*')}); "
-               f"worker metrics on http://127.0.0.1:{settings.metrics_port}/metrics")
+               f"worker metrics on http://{settings.bind}:{settings.metrics_port}/metrics")
     with view:
         summary = run_on_kafka(settings, events, pace=job.pace, on_alert=view.alert, stop=stop,
                                on_progress=job.reporter(view))

@@ -31,6 +31,7 @@ from detectors.records import Alert
 from streams.embedded.runner import Summary
 from streams.errors import BrokerUnavailable, UsageError
 from streams.kafka.producer import KafkaSink
+from streams.kafka.security import client_config
 from streams.kafka.topics import admin_client, create_topics, delete_topics
 from streams.settings import Settings
 from streams.sources.pacing import pump
@@ -62,13 +63,15 @@ def worker_detects(settings: Settings) -> bool:
 
 
 def _worker_env(settings: Settings) -> dict[str, str]:
+    """The worker's environment: these settings as ``TRENDWATCH_*`` variables (the password too, unless it
+    comes from a file: never on a command line)."""
     return {**os.environ, **dataclasses.replace(settings, web_port=0).to_env()}
 
 
 def _consumer(settings: Settings) -> KafkaConsumer:
     try:
         consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-                                 client_id=f"{settings.app_id}-alerts")
+                                 client_id=f"{settings.app_id}-alerts", **client_config(settings))
         consumer.assign([TopicPartition(settings.topic("trend-alerts"), 0)])
         consumer.seek_to_beginning()
     except (KafkaError, OSError) as exc:

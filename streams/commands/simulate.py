@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from streams.commands.options import producer_options
+from streams.commands.options import producer_options, security_options
 from streams.errors import InputError
 from streams.kafka.producer import KafkaSink
 from streams.settings import Settings
@@ -49,9 +49,10 @@ def _write_labels(path: Path, truth: dict) -> None:
 @click.option("--speed", default="max", show_default=True, metavar="N|max",
               help="Event time runs N times faster than real time; max = no waiting.")
 @producer_options
+@security_options
 @click.option("--list", "list_only", is_flag=True, help="List the shipped scenarios and exit.")
 def simulate(name, seed, scale, out, broker, topic_prefix, partitions, labels_path, speed, record_bytes,
-             compression, progress, list_only) -> None:
+             compression, progress, list_only, security) -> None:
     """Generate post and engagement events of a scenario with known ground truth."""
     if list_only:
         for shipped in scenario_names():
@@ -65,7 +66,8 @@ def simulate(name, seed, scale, out, broker, topic_prefix, partitions, labels_pa
         _write_labels(labels_path, labels(scenario, seed))
     sinks = []
     if out is None or broker is not None:
-        settings = Settings.build({"broker": broker, "topic_prefix": topic_prefix, "partitions": partitions})
+        settings = Settings.build({"broker": broker, "topic_prefix": topic_prefix, "partitions": partitions,
+                                   **security})
         log.info("settings %s", settings.describe())
         sinks.append(KafkaSink(settings, max_record_bytes=record_bytes, compression=compression))
     if out is not None:

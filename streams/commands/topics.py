@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from streams.commands.options import security_options
 from streams.errors import UsageError
 from streams.kafka.topics import create_topics, delete_topics
 from streams.settings import Settings
@@ -25,9 +26,11 @@ def topics() -> None:
 @click.option("--partitions", type=click.IntRange(1, 1024), default=None,
               help="Partitions of posts and hashtag-mentions [env TRENDWATCH_PARTITIONS; default 4].")
 @click.option("--prefix", "topic_prefix", default=None, help="Prefix for every topic name.")
-def create(broker: str | None, partitions: int | None, topic_prefix: str | None) -> None:
+@security_options
+def create(broker: str | None, partitions: int | None, topic_prefix: str | None, security: dict) -> None:
     """Create posts, hashtag-mentions, hashtag-windows, trend-alerts and posts-dlq."""
-    settings = Settings.build({"broker": broker, "partitions": partitions, "topic_prefix": topic_prefix})
+    settings = Settings.build({"broker": broker, "partitions": partitions, "topic_prefix": topic_prefix,
+                               **security})
     for name, what in create_topics(settings).items():
         click.echo(f"{what:8} {name}")
 
@@ -36,11 +39,12 @@ def create(broker: str | None, partitions: int | None, topic_prefix: str | None)
 @broker_option
 @click.option("--prefix", "topic_prefix", required=True,
               help="Delete every topic whose name starts with this (e.g. the --prefix of a run or a test).")
-def delete(broker: str | None, topic_prefix: str) -> None:
+@security_options
+def delete(broker: str | None, topic_prefix: str, security: dict) -> None:
     """Delete the topics whose name starts with --prefix (Kafka's own __ topics are never touched)."""
     if not topic_prefix.strip():
         raise UsageError("--prefix must not be empty: it would name every topic")
-    settings = Settings.build({"broker": broker})
+    settings = Settings.build({"broker": broker, **security})
     deleted = delete_topics(settings, (topic_prefix,))
     for name in deleted:
         click.echo(f"deleted  {name}")

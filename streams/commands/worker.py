@@ -7,6 +7,7 @@ import logging
 
 import click
 
+from streams.commands.options import bind_option, security_options
 from streams.commands.topics import broker_option
 from streams.errors import UsageError
 from streams.kafka.topics import create_topics, partition_counts
@@ -42,9 +43,11 @@ log = logging.getLogger(__name__)
               help="Hashtags with their own series on /metrics [env TRENDWATCH_TOP_K; default 50].")
 @click.option("--app-id", default=None, help="Faust app id = consumer group [env TRENDWATCH_APP_ID].")
 @click.option("--prefix", "topic_prefix", default=None, help="Prefix for every topic name.")
-def worker(**flags) -> None:
+@bind_option
+@security_options
+def worker(security: dict, **flags) -> None:
     """Run a worker: extract, count and detect agents; several workers share the partitions."""
-    settings = Settings.build(flags)
+    settings = Settings.build({**flags, **security})
     if settings.store == "rocksdb":
         try:
             import rocksdict  # noqa: F401
@@ -83,9 +86,11 @@ def _serve(settings: Settings):
 
     metrics = Metrics(top_k=settings.top_k)
     try:
-        server = serve(metrics, settings.metrics_port, view=TrendView(settings.top_k), readiness=Readiness())
+        server = serve(metrics, settings.metrics_port, addr=settings.bind, view=TrendView(settings.top_k),
+                       readiness=Readiness())
     except OSError as exc:
-        raise UsageError(f"cannot serve metrics on port {settings.metrics_port} ({exc.strerror}); "
-                         "pass another --metrics-port (0: any free port)") from None
+        raise UsageError(f"cannot serve metrics on {settings.bind} port {settings.metrics_port} "
+                         f"({exc.strerror or exc}); pass another --metrics-port (0: any free port) "
+                         "or --bind address") from None
     log.info("metrics, API and page on %s/", server.url)
     return metrics, server

@@ -7,12 +7,16 @@ start downloads anything. The broker binds to 127.0.0.1 only.
 ``LocalBroker(data_dir, port).start()`` formats storage, starts the broker and
 waits until it is ready; ``stop()`` ends it. The state of a running broker
 (pid, ports) is kept in ``data_dir/broker.json`` so that ``trendwatch kafka
-status`` and ``stop`` find it from another process.
+status`` and ``stop`` find it from another process. With
+``security=BrokerSecurity(...)`` it also opens SASL_SSL, SSL (mutual TLS) and
+SASL_PLAINTEXT listeners with SCRAM/PLAIN users and certificates it makes in
+``data_dir/tls`` (``streams.kafka.broker_security``, ``streams.kafka.certs``).
 """
 
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import json
 import logging
 import os
@@ -27,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 
 from streams.errors import BrokerUnavailable, ToolMissing, UsageError
+from streams.kafka.broker_security import BrokerSecurity
 
 __all__ = ["KAFKA_VERSION", "LocalBroker", "ensure_jars", "classpath", "free_port", "java_command"]
 
@@ -121,10 +126,13 @@ class LocalBroker:
     controller_port: int | None = None
     heap: str = "512m"
     attached: bool = False
+    security: BrokerSecurity | None = None
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir).expanduser()
         self._proc: subprocess.Popen | None = None
+        if self.security is not None and self.security.tls_dir is None:
+            self.security = dataclasses.replace(self.security, tls_dir=self.data_dir / "tls")
 
     @property
     def bootstrap(self) -> str:
@@ -138,15 +146,28 @@ class LocalBroker:
     def log_file(self) -> Path:
         return self.data_dir / "logs" / "server.log"
 
+    @property
+    def tls_files(self) -> TlsFiles | None:
+        """The CA and client certificate clients use (None without TLS listeners)."""
+        if self.security is None or not self.security.needs_tls:
+            return None
+        from streams.kafka.certs import TlsFiles
+
+        return TlsFiles(self.security.tls_dir)
+
     def _properties(self) -> str:
         ctrl = self.controller_port
+        secured = self.security.listeners() if self.security else []
+        listeners = ",".join([f"PLAINTEXT://127.0.0.1:{self.port}", *secured])
+        protocols = "".join(f",{p}:{p}" for p in (self.security.ports if self.security else ()))
         return "\n".join([
             "process.roles=broker,controller", "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{ctrl}",
-            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{ctrl}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            f"listeners={listeners},CONTROLLER://127.0.0.1:{ctrl}",
+            f"advertised.listeners={listeners}",
             "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT{protocols}",
+            *(self.security.properties() if self.security else []),
             f"log.dirs={self.data_dir / 'data'}",
             "num.partitions=1", "default.replication.factor=1",
             "offsets.topic.replication.factor=1", "offsets.topic.num.partitions=4",
@@ -161,16 +182,32 @@ class LocalBroker:
         if self.controller_port is None:
             self.controller_port = free_port()
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        if self.tls_files is not None:
+            from streams.kafka.certs import make_tls_files
+
+            make_tls_files(self.tls_files.directory)
         props = self.data_dir / "server.properties"
-        props.write_text(self._properties())
+        _write_private(props, self._properties())  # holds PLAIN users' passwords
         if not (self.data_dir / "data" / "meta.properties").exists():
-            cmd = java_command("kafka.tools.StorageTool", "format", "-t", _cluster_id(),
-                               "-c", str(props), "--ignore-formatted", heap="256m")
-            done = subprocess.run(cmd, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise BrokerUnavailable(f"formatting Kafka storage in {self.data_dir} failed: "
-                                        f"{done.stderr.strip()[-300:]}")
+            self._format(props)
         return props
+
+    def _format(self, props: Path) -> None:
+        """Format the storage, creating the SCRAM users (arguments in a private @file, not on a command line)."""
+        users = self.security.scram_arguments() if self.security else []
+        args = ["kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props), "--ignore-formatted",
+                *users]
+        argfile = self.data_dir / "format.args"
+        _write_private(argfile, "".join(_java_arg(a) + "\n" for a in args))
+        cmd = java_command("kafka.tools.StorageTool", heap="256m")
+        cmd[-1] = f"@{argfile}"
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True)
+        finally:
+            argfile.unlink(missing_ok=True)
+        if done.returncode != 0:
+            raise BrokerUnavailable(f"formatting Kafka storage in {self.data_dir} failed: "
+                                    f"{done.stderr.strip()[-300:]}")
 
     def start(self, timeout: float = 90.0) -> LocalBroker:
         """Start the broker and wait until it serves clients."""
@@ -190,9 +227,15 @@ class LocalBroker:
                                       preexec_fn=_die_with_parent if self.attached else None)
         out.close()
         self.state_file.write_text(json.dumps({"pid": self._proc.pid, "port": self.port,
-                                               "controller_port": self.controller_port}))
+                                               "controller_port": self.controller_port,
+                                               "listeners": self.listeners()}))
         self._wait_ready(offset, timeout)
         return self
+
+    def listeners(self) -> dict[str, str]:
+        """``{protocol: host:port}`` of every client listener."""
+        secured = self.security.ports if self.security else {}
+        return {"PLAINTEXT": self.bootstrap, **{p: f"127.0.0.1:{port}" for p, port in secured.items()}}
 
     def _wait_ready(self, offset: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -230,7 +273,8 @@ class LocalBroker:
         pid = self._pid()
         port = state.get("port", self.port)
         return {"running": pid is not None and port_open(port), "pid": pid,
-                "bootstrap": f"kafka://127.0.0.1:{port}", "data_dir": str(self.data_dir)}
+                "bootstrap": f"kafka://127.0.0.1:{port}", "data_dir": str(self.data_dir),
+                "listeners": state.get("listeners", {})}
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Stop the broker (SIGTERM, then SIGKILL after ``timeout``). False if none ran."""
@@ -253,6 +297,19 @@ class LocalBroker:
                 self._proc.wait()
         self.state_file.unlink(missing_ok=True)
         return True
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file only its owner can read."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _java_arg(arg: str) -> str:
+    """One argument of a java @file: quoted, backslashes and quotes escaped."""
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _alive(pid: int) -> bool:

@@ -19,6 +19,7 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
+from streams.kafka.security import check_connection, client_config
 from streams.kafka.topics import broker_unreachable
 from streams.settings import Settings
 
@@ -30,9 +31,11 @@ RUN_HEADER = "trendwatch-run"
 
 
 def _consumer(settings: Settings) -> KafkaConsumer:
+    check_connection(settings)
     try:
         return KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-delivery",
-                             group_id=None, enable_auto_commit=False, request_timeout_ms=30_000)
+                             group_id=None, enable_auto_commit=False, request_timeout_ms=30_000,
+                             **client_config(settings))
     except (KafkaError, OSError) as exc:
         log.debug("consumer connect failed: %r", exc)
         raise broker_unreachable(settings) from None

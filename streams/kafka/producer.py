@@ -30,6 +30,7 @@ from kafka.errors import KafkaError
 
 from streams.errors import BrokerUnavailable, UsageError
 from streams.kafka.delivery import RUN_HEADER
+from streams.kafka.security import check_connection, client_config
 from streams.kafka.topics import broker_unreachable, create_topics
 from streams.settings import Settings
 
@@ -196,12 +197,13 @@ class KafkaSink:
             _set_gzip_level(GZIP_LEVEL)
         if create:
             create_topics(settings)
+        check_connection(settings)
         try:
             self._producer = KafkaProducer(
                 bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-producer",
                 enable_idempotence=True, acks="all", linger_ms=20, batch_size=512 * 1024,
                 max_request_size=2 * 1024 * 1024,
-                compression_type=None if compression == "none" else compression)
+                compression_type=None if compression == "none" else compression, **client_config(settings))
         except (KafkaError, OSError) as exc:
             log.debug("producer connect failed: %r", exc)
             raise broker_unreachable(settings) from None

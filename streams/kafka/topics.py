@@ -14,6 +14,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
 
 from streams.errors import BrokerUnavailable
+from streams.kafka.security import check_connection, client_config
 from streams.settings import Settings
 
 __all__ = ["TopicSpec", "topic_specs", "create_topics", "delete_topics", "partition_counts", "admin_client",
@@ -50,10 +51,13 @@ def broker_unreachable(settings: Settings) -> BrokerUnavailable:
 
 
 def admin_client(settings: Settings, timeout_ms: int = 10_000) -> KafkaAdminClient:
+    """An admin client; the first one of a process checks the connection's security (``check_connection``)."""
+    check_connection(settings)
     try:
         return KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers,
                                 client_id=f"{settings.app_id}-admin",
-                                request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms)
+                                request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms,
+                                **client_config(settings))
     except (KafkaError, OSError) as exc:
         log.debug("admin connect failed: %r", exc)
         raise broker_unreachable(settings) from None

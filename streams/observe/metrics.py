@@ -122,7 +122,7 @@ class Metrics:
             self.stage_seconds.labels(stage=stage)
 
 
-def serve(metrics: Metrics, port: int, addr: str = "0.0.0.0", view=None, readiness=None, owner=None):
+def serve(metrics: Metrics, port: int, addr: str = "127.0.0.1", view=None, readiness=None, owner=None):
     """Serve ``metrics`` on ``http://addr:port/metrics`` in a daemon thread (port 0: any free port),
     with the HTTP API and the page (``streams.observe.api``) on the same port.
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import faust
 
+from streams.kafka.security import faust_credentials
 from streams.settings import Settings
 from streams.worker.count_flow import Flow
 from streams.worker.detect_flow import DetectFlow
@@ -55,9 +56,9 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
     datadir = Path(settings.data_dir).expanduser() / settings.app_id / f"worker-{web_port or 'noweb'}"
     datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
-        settings.app_id, broker=settings.broker, datadir=str(datadir),
+        settings.app_id, broker=settings.broker, broker_credentials=faust_credentials(settings), datadir=str(datadir),
         store="rocksdb://" if settings.store == "rocksdb" else "memory://",
-        web_enabled=bool(web_port), web_port=web_port or 6066, web_host="127.0.0.1",
+        web_enabled=bool(web_port), web_port=web_port or 6066, web_host=settings.bind,
         topic_partitions=partitions, topic_replication_factor=1, table_standby_replicas=0,
         key_serializer="raw", value_serializer="raw", consumer_auto_offset_reset="earliest",
         producer_acks=-1, broker_commit_interval=1.0, stream_buffer_maxsize=128,
