@@ -37,10 +37,14 @@ def posts(n: int, distinct: int, tail: int = 1, span_ms: int = 6 * 3_600_000, se
         yield author.encode(), json.dumps(event, separators=(",", ":")).encode()
 
 
-def fill(bootstrap: str, topic: str, partitions: int, events, record_bytes: int = 65536) -> int:
-    """Produce ``events`` (key, value) packed per partition; returns the number of records."""
+def fill(bootstrap: str, topic: str, partitions: int, events, record_bytes: int = 65536,
+         security: dict | None = None) -> int:
+    """Produce ``events`` (key, value) packed per partition; returns the number of records.
+
+    ``security``: client security arguments (``streams.kafka.security.client_config``).
+    """
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, batch_size=1 << 20,
-                             max_request_size=8 << 20)
+                             max_request_size=8 << 20, **(security or {}))
     packer, records = RecordPacker(partitions, record_bytes), 0
     for key, value in events:
         for partition, rkey, record in packer.add(key, value):
@@ -54,9 +58,9 @@ def fill(bootstrap: str, topic: str, partitions: int, events, record_bytes: int 
     return records
 
 
-def end_offsets(bootstrap: str, topic: str) -> int:
+def end_offsets(bootstrap: str, topic: str, security: dict | None = None) -> int:
     """Sum of the end offsets of ``topic``'s partitions."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, **(security or {}))
     try:
         parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         return sum(consumer.end_offsets(parts).values())

@@ -16,7 +16,10 @@ run of one post per record), then measures in the same run:
 - ``memory``: peak RSS of a worker for 10k, 100k and 1M distinct hashtags.
 
 Usage: ``python bench/throughput.py --json`` (starts its own broker unless
-``--broker`` is given). Prints one JSON object. For a quick look at the one
+``--broker`` is given; a secured cluster with the same security flags as the
+``trendwatch`` commands, e.g. ``--security-protocol SASL_SSL --sasl-mechanism
+SCRAM-SHA-512 --sasl-username NAME --ssl-cafile ca.pem`` and the password in
+``TRENDWATCH_SASL_PASSWORD``; the Quix peer runs on PLAINTEXT only). Prints one JSON object. For a quick look at the one
 worker alone: ``--posts 200000 --skip-two --skip-quix --single-posts 0
 --memory-tags ""``; ``--profile FILE`` records its stacks with py-spy.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -39,16 +43,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from kafka_args import add_security_arguments, security_env, security_settings  # noqa: E402
 from streamload import end_offsets, fill, metrics_url, peak_rss_mb, posts, sample  # noqa: E402
+from streams.kafka.security import client_config  # noqa: E402
 from streams.kafka.topics import create_topics  # noqa: E402
 from streams.settings import Settings  # noqa: E402
+
+SECURITY = Settings()
+"""How to connect (TLS, SASL): set once from the command line in ``main``."""
 
 
 async def _raw(bootstrap: str, topic: str, expected: int) -> float:
     from aiokafka import AIOKafkaConsumer
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                 enable_auto_commit=False, max_partition_fetch_bytes=8 << 20,
-                                fetch_max_bytes=64 << 20)
+                                fetch_max_bytes=64 << 20, **client_config(SECURITY))
     await consumer.start()
     seen, started = 0, None
     try:
@@ -72,7 +81,7 @@ def raw_consumer_eps(bootstrap: str, topic: str, expected: int) -> float:
 @contextmanager
 def workers(bootstrap: str, prefix: str, count: int, tmp: Path, partitions: int):
     env = dict(os.environ, PYTHONPATH=str(ROOT), TRENDWATCH_METRICS_PORT="0", TRENDWATCH_IDLE_FLUSH="5",
-               TRENDWATCH_DATA_DIR=str(tmp / "data"))
+               TRENDWATCH_DATA_DIR=str(tmp / "data"), **security_env(SECURITY))
     procs, logs = [], []
     try:
         for i in range(count):
@@ -126,7 +135,8 @@ def worker_run(bootstrap: str, prefix: str, expected: int, count: int, tmp: Path
             if all_read_at is None and done["posts"] >= expected:
                 all_read_at = now
             if all_read_at is not None and final_batches is None and now - all_read_at > 3:
-                final_batches = end_offsets(bootstrap.replace("kafka://", ""), f"{prefix}hashtag-mentions")
+                final_batches = end_offsets(bootstrap.replace("kafka://", ""), f"{prefix}hashtag-mentions",
+                                            client_config(SECURITY))
             if final_batches is not None and done["count_batches"] >= final_batches:
                 break
             if any(p.poll() is not None for p in procs):
@@ -179,8 +189,9 @@ def broker(given: str | None, tmp: Path):
 
 def prepared(bootstrap: str, prefix: str, partitions: int, n: int, distinct: int, tail: int = 1,
              record_bytes: int = 65536) -> None:
-    create_topics(Settings(broker=bootstrap, topic_prefix=prefix, partitions=partitions))
-    fill(bootstrap.replace("kafka://", ""), f"{prefix}posts", partitions, posts(n, distinct, tail), record_bytes)
+    create_topics(dataclasses.replace(SECURITY, broker=bootstrap, topic_prefix=prefix, partitions=partitions))
+    fill(bootstrap.replace("kafka://", ""), f"{prefix}posts", partitions, posts(n, distinct, tail), record_bytes,
+         client_config(SECURITY))
 
 
 def run(args, tmp: Path) -> dict:
@@ -206,7 +217,9 @@ def run(args, tmp: Path) -> dict:
             single = worker_run(url, f"tps{run_id}-", args.single_posts, 1, tmp, args.partitions)
             result["single_event_records"] = {"posts": args.single_posts, "raw_consumer_eps": raw,
                                               "worker_eps": single["eps"], "ratio": single["eps"] / raw}
-        if not args.skip_quix:
+        if not args.skip_quix and SECURITY.security_protocol != "PLAINTEXT":
+            result["quix"] = "skipped: the peer connects with PLAINTEXT only"
+        elif not args.skip_quix:
             same = quix_eps(boot, f"tpa{run_id}-posts", args.posts, args.quix_seconds, Settings().window_ms)
             if same is not None:
                 single = quix_eps(boot, f"tpa{run_id}-posts", args.posts, args.quix_seconds, (60_000,))
@@ -239,7 +252,10 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-two", action="store_true")
     parser.add_argument("--profile", metavar="FILE",
                         help="py-spy record (raw collapsed stacks) of the one-worker run into FILE")
+    add_security_arguments(parser)
     args = parser.parse_args(argv)
+    global SECURITY
+    SECURITY = security_settings(args)
     with tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp:
         result = run(args, Path(tmp))
     print(json.dumps(result, indent=None if args.json else 2))

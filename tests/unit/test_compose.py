@@ -107,6 +107,26 @@ def test_grafana_password_comes_from_the_environment_without_default():
     assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}", value), value
 
 
+def test_no_password_or_secret_has_a_default():
+    for name, spec in SERVICES.items():
+        for key, value in spec.get("environment", {}).items():
+            if any(word in key for word in ("PASSWORD", "SECRET", "TOKEN")):
+                assert re.fullmatch(r"\$\{\w+:\?[^}]+\}", str(value)), f"{name}: {key}={value}"
+    assert not re.search(r"\$\{\w*(PASSWORD|SECRET|TOKEN)\w*:?-", COMPOSE_TEXT)
+
+
+def test_published_ports_listen_on_the_hosts_loopback_only():
+    for name, spec in SERVICES.items():
+        for port in spec.get("ports", ()):
+            assert str(port).startswith("127.0.0.1:"), f"{name}: {port}"
+
+
+def test_workers_bind_their_http_endpoints_wider_explicitly():
+    """trendwatch binds to 127.0.0.1 by default; Prometheus scrapes the workers from another container."""
+    for name in ("worker-1", "worker-2"):
+        assert SERVICES[name]["environment"]["TRENDWATCH_BIND"] == "0.0.0.0"
+
+
 def test_services_start_in_order():
     depends = {name: spec.get("depends_on", {}) for name, spec in SERVICES.items()}
     assert depends["topics"]["kafka"]["condition"] == "service_healthy"
@@ -127,7 +147,8 @@ def test_kafka_listens_on_the_compose_network_and_the_host():
     internal = advertised[env["KAFKA_INTER_BROKER_LISTENER_NAME"]]
     assert internal.startswith("kafka:")
     external = [a for a in advertised.values() if a.startswith("localhost:")]
-    assert external and f"{_host_port(external[0])[1]}:{_host_port(external[0])[1]}" in SERVICES["kafka"]["ports"]
+    assert external and f"127.0.0.1:{_host_port(external[0])[1]}:{_host_port(external[0])[1]}" \
+        in SERVICES["kafka"]["ports"]
     assert SERVICES["worker-1"]["environment"]["TRENDWATCH_BROKER"] == f"kafka://{internal}"
     assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
 
