@@ -26,7 +26,7 @@ class BrokerUnavailable(TrendwatchError):
 
 
 class AccessDenied(BrokerUnavailable):
-    """The broker refused the connection's credentials, mechanism or certificate (or trendwatch refused the broker's)."""
+    """The broker refused the login, mechanism or client certificate, or its own certificate is not trusted."""
 
 
 class InputError(TrendwatchError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 from streams.errors import UsageError
@@ -78,12 +78,12 @@ class Settings:
     security_protocol: str = "PLAINTEXT"  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
     sasl_mechanism: str = "PLAIN"  # PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
     sasl_username: str = ""
-    sasl_password: str = field(default="", repr=False)
+    sasl_password: str = dataclasses.field(default="", repr=False)
     sasl_password_file: str = ""
     ssl_cafile: str = ""  # CA bundle that signed the brokers' certificates (default: the system's)
     ssl_certfile: str = ""  # client certificate (mutual TLS)
     ssl_keyfile: str = ""  # its private key
-    ssl_key_password: str = field(default="", repr=False)
+    ssl_key_password: str = dataclasses.field(default="", repr=False)
     ssl_key_password_file: str = ""
     ssl_check_hostname: bool = True
 
@@ -121,7 +121,7 @@ class Settings:
         if not self.uses_sasl and (self.sasl_username or self.sasl_password):
             raise UsageError(f"a SASL user or password is set but --security-protocol is {protocol}; "
                              "use SASL_SSL or SASL_PLAINTEXT")
-        given = [name for name in _SSL_FILES if getattr(self, name)] + (["ssl_key_password"] if self.ssl_key_password else [])
+        given = [name for name in (*_SSL_FILES, "ssl_key_password") if getattr(self, name)]
         if given and not self.uses_ssl:
             raise UsageError(f"--{given[0].replace('_', '-')} is set but --security-protocol is {protocol}; "
                              "use SSL or SASL_SSL")

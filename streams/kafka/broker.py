@@ -29,9 +29,13 @@ import uuid
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streams.errors import BrokerUnavailable, ToolMissing, UsageError
 from streams.kafka.broker_security import BrokerSecurity
+
+if TYPE_CHECKING:
+    from streams.kafka.certs import TlsFiles
 
 __all__ = ["KAFKA_VERSION", "LocalBroker", "ensure_jars", "classpath", "free_port", "java_command"]
 

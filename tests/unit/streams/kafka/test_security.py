@@ -108,3 +108,19 @@ def test_broker_configuration_of_the_secured_listeners(tmp_path):
 def test_broker_security_refuses_what_the_storage_tool_cannot_read(users, ports, words):
     with pytest.raises(ValueError, match=words):
         BrokerSecurity(users=users, ports=ports)
+
+
+def test_kafka_start_options_name_what_is_missing(tmp_path, capsys, monkeypatch):
+    from streams.cli import main
+
+    start = ["kafka", "start", "--data-dir", str(tmp_path)]
+    assert main([*start, "--sasl-username", "alice"]) == 2
+    assert "needs a SASL listener" in capsys.readouterr().err
+    monkeypatch.delenv("TRENDWATCH_SASL_PASSWORD", raising=False)
+    assert main([*start, "--sasl-ssl-port", "9094", "--sasl-username", "alice"]) == 2
+    assert "needs --sasl-username and a password" in capsys.readouterr().err
+    monkeypatch.setenv("TRENDWATCH_SASL_PASSWORD", "has space")
+    assert main([*start, "--sasl-ssl-port", "9094", "--sasl-username", "alice"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Error: users: the password of alice must be printable") and "has space" not in err
+    assert not (tmp_path / "data").exists(), "nothing was formatted"
