@@ -19,8 +19,10 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from detectors.records import Alert, Window
+from streams.commands.options import security_options
 from streams.commands.topics import broker_option
 from streams.errors import BrokerUnavailable, UsageError
+from streams.kafka.security import client_config
 from streams.kafka.topics import admin_client
 from streams.live import display
 from streams.settings import Settings, parse_duration_ms
@@ -71,7 +73,7 @@ def _consumer(settings: Settings, from_beginning: bool) -> KafkaConsumer:
     admin_client(settings).close()  # unreachable broker: one clear error first
     try:
         consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-                                 client_id=f"{settings.app_id}-watch")
+                                 client_id=f"{settings.app_id}-watch", **client_config(settings))
         partitions = []
         for name in _TOPICS:
             topic = settings.topic(name)
@@ -119,9 +121,10 @@ def _dispatch(records, alerts_topic: str, view) -> int:
 @click.option("--progress/--no-progress", default=None,
               help="With line output, a progress line on stderr [default: if stderr is a terminal].")
 @click.option("--all-steps", is_flag=True, help="Print every ongoing alert step, not one per 6 h per episode.")
-def watch(broker, topic_prefix, app_id, from_beginning, size, plain, progress, all_steps) -> None:
+@security_options
+def watch(broker, topic_prefix, app_id, from_beginning, size, plain, progress, all_steps, security) -> None:
     """Show the trends of a running pipeline live: its alerts and closed windows, read from Kafka."""
-    settings = Settings.build({"broker": broker, "topic_prefix": topic_prefix, "app_id": app_id})
+    settings = Settings.build({"broker": broker, "topic_prefix": topic_prefix, "app_id": app_id, **security})
     size_ms = parse_duration_ms(size, "--size") if size else Detect.scales(settings.window_ms)[1]
     if size and size_ms not in settings.window_ms:
         raise UsageError(f"--size {size}: the workers publish windows of {', '.join(settings.window_sizes)}")

@@ -84,7 +84,8 @@ def test_child_processes_get_the_password_from_the_environment_or_the_file(tmp_p
     assert Settings.build({}, env=env).sasl_password == SECRET
 
 
-@pytest.mark.parametrize("command", [["worker"], ["simulate"], ["replay"], ["run"], ["topics", "create"]])
+@pytest.mark.parametrize("command", [["worker"], ["simulate"], ["replay"], ["run"], ["topics", "create"],
+                                     ["watch"]])
 def test_every_kafka_command_has_the_security_flags_and_no_password_flag(command):
     result = CliRunner().invoke(cli, [*command, "--help"], env={"TRENDWATCH_SASL_PASSWORD": SECRET})
     assert result.exit_code == 0
