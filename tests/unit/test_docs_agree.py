@@ -13,8 +13,9 @@ from streams.cli import cli
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
-OTHER_TOOLS = {"--build", "--rm", "--config", "--check"}  # docker compose, promtool, amtool
-"""Flags of other programs the docs show (docker compose up --build, promtool check --config ...)."""
+OTHER_TOOLS = {"--build", "--rm", "--config", "--check", "--add-scram"}
+"""Flags of other programs the docs show (docker compose up --build, promtool check --config, Kafka's
+storage tool format --add-scram)."""
 
 
 def _commands(group: click.Group, path=()):
