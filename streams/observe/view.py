@@ -54,10 +54,12 @@ _ALERT_TAGS = 5000
 
 
 class _Tag:
+    """One hashtag's verdicts (``detectors.surge.Verdict``, turned into JSON only when read)."""
+
     __slots__ = ("latest", "windows")
 
     def __init__(self):
-        self.latest: dict | None = None
+        self.latest = None
         self.windows: dict[str, deque] = {}
 
 
@@ -112,17 +114,13 @@ class TrendView:
         tag = self._tags.get(w.hashtag)
         if tag is None:
             tag = self._tags[w.hashtag] = _Tag()
-        point = {"window_start": w.window_start, "window_end": w.window_end, "posts": w.posts,
-                 "views": w.views, "authors": w.authors, "score": round(float(v.score), 3),
-                 "expected": round(float(v.expected), 3), "hot": v.kind}
         series = tag.windows.get(w.size)
         if series is None:
             series = tag.windows[w.size] = deque(maxlen=self.keep_windows)
-        series.append(point)
-        tag.latest = {"score": point["score"], "observed": float(v.observed), "expected": point["expected"],
-                      "growth": float(v.growth), "unique_authors": w.authors, "posts": w.posts,
-                      "views": w.views, "size": w.size, "window_end": w.window_end, "hot": v.kind}
-        self._clock = max(self._clock, w.window_end)
+        series.append(v)
+        tag.latest = v
+        if w.window_end > self._clock:
+            self._clock = w.window_end
 
     def _alert(self, alert: dict) -> None:
         self._alerts.append(alert)
@@ -143,7 +141,7 @@ class TrendView:
     def _current(self):
         oldest = self._clock - self.stale_ms
         return ((tag, entry) for tag, entry in self._tags.items()
-                if entry.latest is not None and entry.latest["window_end"] >= oldest)
+                if entry.latest is not None and entry.latest.window.window_end >= oldest)
 
     def _prune(self) -> None:
         ranked = heapq.nlargest(self.top_k, self._current(), key=_rank)
@@ -162,7 +160,7 @@ class TrendView:
 
     def _summary(self, tag: str) -> dict:
         entry = self._tags.get(tag)
-        latest = dict(entry.latest) if entry is not None and entry.latest else {}
+        latest = _latest(entry.latest) if entry is not None and entry.latest is not None else {}
         return {"hashtag": tag, **latest, "episode": _episode(self._active.get(tag))}
 
     def trend(self, hashtag: str) -> dict | None:
@@ -171,7 +169,7 @@ class TrendView:
             entry, history = self._tags.get(hashtag), self._by_tag.get(hashtag)
             if entry is None and history is None:
                 return None
-            windows = {size: list(points) for size, points in entry.windows.items()} if entry else {}
+            windows = {size: [_point(v) for v in points] for size, points in entry.windows.items()} if entry else {}
             return {**self._summary(hashtag), "windows": windows, "alerts": list(history or ())}
 
     def alerts(self, since: int | None = None, kind: str | None = None, limit: int = 100) -> list[dict]:
@@ -189,7 +187,21 @@ class TrendView:
 
 def _rank(item) -> tuple:
     tag, entry = item
-    return (entry.latest["score"], tag)
+    return (entry.latest.score, tag)
+
+
+def _point(v) -> dict:
+    w = v.window
+    return {"window_start": w.window_start, "window_end": w.window_end, "posts": w.posts, "views": w.views,
+            "authors": w.authors, "score": round(float(v.score), 3), "expected": round(float(v.expected), 3),
+            "hot": v.kind}
+
+
+def _latest(v) -> dict:
+    w = v.window
+    return {"score": round(float(v.score), 3), "observed": float(v.observed), "expected": round(float(v.expected), 3),
+            "growth": float(v.growth), "unique_authors": w.authors, "posts": w.posts, "views": w.views,
+            "size": w.size, "window_end": w.window_end, "hot": v.kind}
 
 
 def _episode(alert: dict | None) -> dict | None:
