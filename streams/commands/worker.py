@@ -9,7 +9,7 @@ import click
 
 from streams.commands.options import bind_option, security_options
 from streams.commands.topics import broker_option
-from streams.errors import UsageError
+from streams.errors import BrokerUnavailable, UsageError
 from streams.kafka.topics import create_topics, partition_counts
 from streams.settings import Settings
 
@@ -55,7 +55,11 @@ def worker(security: dict, **flags) -> None:
             raise UsageError("--store rocksdb needs rocksdict: pip install 'trendwatch[rocksdb]', "
                              "or use --store memory") from None
     create_topics(settings)
-    counts = partition_counts(settings, [settings.topic("posts"), settings.topic("hashtag-mentions")])
+    counts = partition_counts(settings, [settings.topic("posts"), settings.topic("hashtag-mentions")], wait=15.0)
+    missing = [name for name in (settings.topic("posts"), settings.topic("hashtag-mentions")) if name not in counts]
+    if missing:
+        raise BrokerUnavailable(f"the broker at {settings.broker} does not list {', '.join(missing)} "
+                                "15 s after creating it; check the broker's log, then start the worker again")
     mentions = counts[settings.topic("hashtag-mentions")]
     if mentions != settings.partitions:
         settings = dataclasses.replace(settings, partitions=mentions)

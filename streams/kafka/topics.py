@@ -86,11 +86,16 @@ def create_topics(settings: Settings) -> dict[str, str]:
         admin.close()
 
 
-def partition_counts(settings: Settings, names: list[str]) -> dict[str, int]:
-    """``{topic: number of partitions}`` for those of ``names`` that exist."""
+def partition_counts(settings: Settings, names: list[str], wait: float = 0.0) -> dict[str, int]:
+    """``{topic: number of partitions}`` for those of ``names`` that exist; waits up to ``wait``
+    seconds for all of them to be listed (topics just created reach the metadata a moment later)."""
     admin = admin_client(settings)
     try:
         existing = set(admin.list_topics())
+        deadline = time.monotonic() + wait
+        while not set(names) <= existing and time.monotonic() < deadline:
+            time.sleep(0.2)
+            existing = set(admin.list_topics())
         wanted = [n for n in names if n in existing]
         described = admin.describe_topics(wanted) if wanted else []
     except KafkaError as exc:
