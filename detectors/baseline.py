@@ -1,5 +1,5 @@
-"""Per-hashtag baselines that forget: exponentially weighted shares on two time scales,
-and an hour-of-day profile.
+"""Per-hashtag baselines that forget: exponentially weighted shares and dispersions on two
+time scales, and an hour-of-day profile.
 
 A tag's *share* in a window is its posts divided by the posts of all tags that
 are not surging in the same window (normalisation against total volume: the
@@ -7,6 +7,13 @@ daily cycle of the whole platform and the extra posts a surge drags along do
 not look like surges of every tag). The baseline is an exponentially weighted
 mean of that share: windows in which the tag did not appear count as zero,
 applied in one step when the tag shows up again (``(1 - alpha) ** gaps``).
+
+Each time scale also keeps the tag's own *dispersion*: an exponentially
+weighted mean of squared residuals on the variance-stabilised scale
+``2 sqrt(posts)``, where Poisson noise has variance 1. Real streams are far
+noisier than Poisson (news-driven bursts, bots, retweet cascades); a tag whose
+residuals are wide is judged against its own width, never narrower than
+Poisson.
 
 The hour-of-day profile keeps the mean share of each hour of the day, so a tag
 that peaks every morning (#goodmorning) is expected to peak after its first day.
@@ -59,7 +66,9 @@ class TagState:
 
     ``fast`` and ``slow`` are the EW mean shares of the two time scales,
     ``fast_end``/``slow_end`` the end of the last window learnt on each,
-    ``fast_last``/``slow_last`` that window's posts (for the growth rate).
+    ``fast_last``/``slow_last`` that window's posts (for the growth rate),
+    ``fast_var``/``slow_var`` the EW mean squared residual on the ``2 sqrt``
+    scale (1.0, Poisson, until learnt).
     ``born`` is when the state started with no history (at the start of the
     stream): until the memory of a time scale has passed, its mean is the
     plain running mean since then; -1 means the state started from a known
@@ -85,7 +94,7 @@ class TagState:
     """
 
     __slots__ = ("fast", "slow", "fast_end", "slow_end", "fast_last", "slow_last", "born", "since",
-                 "_profile", "_seen", "_hour", "_hour_sum")
+                 "fast_var", "slow_var", "_profile", "_seen", "_hour", "_hour_sum")
 
     def __init__(self, share: float = 0.0, end: int = 0, born: int = -1):
         self.fast = self.slow = float(share)
@@ -93,6 +102,7 @@ class TagState:
         self.born = born
         self.since = int(end)
         self.fast_last = self.slow_last = 0
+        self.fast_var = self.slow_var = 1.0
         self._profile = array("f", bytes(96))
         self._seen = bytearray(24)
         self._hour, self._hour_sum = -1, 0.0

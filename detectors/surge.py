@@ -8,8 +8,15 @@ windows (e.g. 1 h) against a memory of a day, for slow burns.
 
 - expected = max(EW share, hour-of-day share) x volume of the non-surging tags,
   never below a noise floor (rare tags);
-- score = ``2 (sqrt(observed) - sqrt(expected))``, the Poisson deviation on the
-  square-root scale (about N(0, 1) under the baseline);
+- score = ``2 (sqrt(observed) - sqrt(expected)) / dispersion``: the deviation
+  on the variance-stabilised square-root scale, in units of the tag's own
+  learnt dispersion (EW root mean squared residual), never below Poisson's 1;
+- robust learning: a window is learnt at most ``clip`` dispersions above what
+  was expected, so a burst does not poison its own baseline, while a lasting
+  new level is still absorbed within one episode;
+- without author counts (a count series) there is no breadth to check, so a
+  hot window must be confirmed by the next one staying above
+  ``Thresholds.confirm`` (persistence instead of breadth);
 - bots: each author counts for at most ``author_cap`` posts per window; a burst
   that only passes without the cap, or that has too few distinct authors, is
   ``suspicious``, never ``trend``.
@@ -36,7 +43,12 @@ __all__ = ["Thresholds", "Verdict", "SurgeScorer"]
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When a window is hot. ``z_on`` starts an episode, ``z_off`` keeps it going."""
+    """When a window is hot. ``z_on`` starts an episode, ``z_off`` keeps it going.
+
+    ``confirm``: when the window's authors are unknown (``authors == 0``, a
+    count series), a hot window becomes a trend only if the next window of the
+    tag scores at least this much; ``None`` alerts at once.
+    """
 
     z_on: float = 5.0
     z_off: float = 2.0
@@ -45,6 +57,7 @@ class Thresholds:
     min_ratio: float = 3.0
     author_cap: int = 3
     bot_posts_per_author: float = 5.0
+    confirm: float | None = None
 
     def __post_init__(self):
         if not 0 < self.z_off <= self.z_on:
@@ -54,6 +67,8 @@ class Thresholds:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)!r}")
         if self.min_ratio < 1 or self.bot_posts_per_author < 1:
             raise ValueError("min_ratio and bot_posts_per_author must be at least 1")
+        if self.confirm is not None and self.confirm < self.z_off:
+            raise ValueError(f"confirm must be None or at least z_off, not {self.confirm!r}")
 
 
 class Verdict(NamedTuple):
@@ -68,10 +83,15 @@ class Verdict(NamedTuple):
 
 
 _ESTABLISHED = 4.0  # expected above this many noise floors: the tag has a level of its own
+_VAR_CLIP = 400.0  # a squared residual is learnt as at most 20^2 dispersions^2
 
 
 def _z(observed: float, expected: float) -> float:
     return 2.0 * (math.sqrt(observed) - math.sqrt(expected))
+
+
+def _unknown_authors(w: Window) -> bool:
+    return w.authors == 0 and w.posts > 0
 
 
 class SurgeScorer(river_base.AnomalyDetector):
@@ -102,6 +122,12 @@ class SurgeScorer(river_base.AnomalyDetector):
         be a ``trend``: until its hour-of-day profile has seen a whole day, a
         daily peak looks like a surge. Tags that arrive later, out of the long
         tail, can trend at once.
+    dispersion_half_life_ms
+        Memory of each tag's dispersion (EW mean squared residual on the
+        ``2 sqrt`` scale).
+    clip
+        A window is learnt as at most this many dispersions above expected
+        (robust baselines).
 
     Examples
     --------
@@ -112,7 +138,7 @@ class SurgeScorer(river_base.AnomalyDetector):
     >>> burst = Window("cats", "5m", 7_200_000, 7_500_000, posts=60, authors=50)
     >>> v = scorer.update(burst, total=156, slow=False)
     >>> v.kind, round(v.score, 1), v.observed, round(v.expected, 1), v.growth
-    ('trend', 12.0, 60, 3.1, 12.2)
+    ('trend', 12.3, 60, 1.6, 12.2)
     >>> bots = Window("coin", "5m", 7_200_000, 7_500_000, posts=300, authors=4)
     >>> scorer.update(bots, total=456, slow=False).kind
     'suspicious'
@@ -121,8 +147,9 @@ class SurgeScorer(river_base.AnomalyDetector):
     def __init__(self, fast_ms: int = 300_000, slow_ms: int = HOUR_MS, fast_half_life_ms: int = 2 * HOUR_MS,
                  slow_half_life_ms: int = 24 * HOUR_MS, floor_per_hour: float = 3.0,
                  thresholds: Thresholds = Thresholds(), max_tags: int = 50_000, admit_posts: int = 3,
-                 warmup_ms: int = 3 * HOUR_MS, profile_beta: float = 0.25, history_ms: int = 24 * HOUR_MS):
-        for name in ("fast_ms", "slow_ms", "fast_half_life_ms", "slow_half_life_ms"):
+                 warmup_ms: int = 3 * HOUR_MS, profile_beta: float = 0.25, history_ms: int = 24 * HOUR_MS,
+                 dispersion_half_life_ms: int = 72 * HOUR_MS, clip: float = 3.0):
+        for name in ("fast_ms", "slow_ms", "fast_half_life_ms", "slow_half_life_ms", "dispersion_half_life_ms"):
             if not isinstance(locals()[name], int) or locals()[name] <= 0:
                 raise ValueError(f"{name} must be a positive number of milliseconds, not {locals()[name]!r}")
         if floor_per_hour <= 0:
@@ -130,13 +157,17 @@ class SurgeScorer(river_base.AnomalyDetector):
         if max_tags < 1 or admit_posts < 1 or warmup_ms < 0 or history_ms < 0 or not 0 < profile_beta <= 1:
             raise ValueError("max_tags and admit_posts must be >= 1, warmup_ms and history_ms >= 0, "
                              "profile_beta in (0, 1]")
+        if not clip > 0:
+            raise ValueError(f"clip must be positive, not {clip!r}")
         self.fast_ms, self.slow_ms = fast_ms, slow_ms
         self.fast_half_life_ms, self.slow_half_life_ms = fast_half_life_ms, slow_half_life_ms
         self.floor_per_hour = floor_per_hour
         self.thresholds = thresholds
         self.max_tags, self.admit_posts = max_tags, admit_posts
         self.warmup_ms, self.profile_beta, self.history_ms = warmup_ms, profile_beta, history_ms
+        self.dispersion_half_life_ms, self.clip = dispersion_half_life_ms, clip
         self._alpha = (ew_alpha(fast_ms, fast_half_life_ms), ew_alpha(slow_ms, slow_half_life_ms))
+        self._var_alpha = (ew_alpha(fast_ms, dispersion_half_life_ms), ew_alpha(slow_ms, dispersion_half_life_ms))
         self._per_hour = max(1, HOUR_MS // fast_ms)
         self._floor = (floor_per_hour * fast_ms / HOUR_MS, floor_per_hour * slow_ms / HOUR_MS)
         self._states: dict[str, TagState] = {}
@@ -144,6 +175,7 @@ class SurgeScorer(river_base.AnomalyDetector):
         self._tail_keys: list[str] = []
         self._tail_values: list[float] = []
         self._origin: int | None = None
+        self._unconfirmed: dict[tuple[str, int], Verdict] = {}
 
     # -- River's interface ---------------------------------------------------------
     def learn_one(self, x: dict) -> None:
@@ -156,7 +188,7 @@ class SurgeScorer(river_base.AnomalyDetector):
         state = self._states.get(window.hashtag)
         total = 1 if x.get("total") is None else max(x["total"], window.posts, 1)
         expected = self._expected(state, window, total, int(slow))
-        return _z(self._capped(window), max(expected, self._floor[int(slow)]))
+        return _z(self._capped(window), max(expected, self._floor[int(slow)])) / _spread(state, int(slow))
 
     # -- the hot path --------------------------------------------------------------
     def _capped(self, w: Window) -> int:
@@ -168,7 +200,8 @@ class SurgeScorer(river_base.AnomalyDetector):
         mean, end = (state.slow, state.slow_end) if slow else (state.fast, state.fast_end)
         alpha = weight(self._alpha[slow], w.size_ms, w.window_end, state.born)
         gaps = (w.window_end - end) // w.size_ms - 1
-        return max(decayed(mean, alpha, gaps), state.seasonal(w.window_start)) * total
+        root = max(decayed(mean, alpha, gaps), state.seasonal(w.window_start))
+        return root * root * total
 
     def update(self, w: Window, total: int | None, slow: bool) -> Verdict | None:
         """Score ``w`` (posts of all non-surging tags in its window: ``total``), then learn it.
@@ -187,7 +220,7 @@ class SurgeScorer(river_base.AnomalyDetector):
         if state is None and w.posts >= self.admit_posts:
             share = observed / total if warming else self._tail[w.hashtag]
             born = w.window_start if warming else -1
-            state = self._states[w.hashtag] = TagState(share, w.window_start, born)
+            state = self._states[w.hashtag] = TagState(math.sqrt(share), w.window_start, born)
         if state is None:
             if not slow:
                 self._tail_keys.append(w.hashtag)
@@ -195,22 +228,37 @@ class SurgeScorer(river_base.AnomalyDetector):
             return None
         expected = self._expected(state, w, total, channel)
         verdict = None if warming else self._judge(w, state, observed, expected, channel)
-        self._learn(state, w, observed / total, channel)
+        if self.thresholds.confirm is not None and _unknown_authors(w):
+            verdict = self._confirmed(w, channel, verdict)
+        self._learn(state, w, observed, total, expected, channel)
+        return verdict
+
+    def _confirmed(self, w: Window, channel: int, verdict: Verdict | None) -> Verdict | None:
+        """Persistence instead of breadth: a hot window is a trend once the next one holds."""
+        first = self._unconfirmed.pop((w.hashtag, channel), None)
+        if first is not None and verdict is not None and first.window.window_end == w.window_start \
+                and verdict.score >= self.thresholds.confirm:
+            return first
+        if verdict is not None and verdict.kind == "trend":
+            self._unconfirmed[(w.hashtag, channel)] = verdict
+            return verdict._replace(kind=None)
         return verdict
 
     def _judge(self, w: Window, state: TagState, observed: int, expected: float, slow: int) -> Verdict | None:
         th, floor = self.thresholds, max(expected, self._floor[slow])
-        score = _z(observed, floor)
-        raw = _z(w.posts, floor) if w.posts > observed else score
+        spread = _spread(state, slow)
+        score = _z(observed, floor) / spread
+        raw = _z(w.posts, floor) / spread if w.posts > observed else score
+        unknown = _unknown_authors(w)
         if raw < th.z_off:
             return None
         kind = None
         established = expected >= _ESTABLISHED * self._floor[slow]
         young = established and state.born >= 0 and w.window_end - state.since < self.history_ms
         if score >= th.z_on and observed >= th.min_posts and observed >= th.min_ratio * floor \
-                and w.authors >= th.min_authors and not young:
+                and (unknown or w.authors >= th.min_authors) and not young:
             kind = "trend"
-        elif raw >= th.z_on and w.posts >= th.min_posts and w.posts >= th.min_ratio * floor and (
+        elif not unknown and raw >= th.z_on and w.posts >= th.min_posts and w.posts >= th.min_ratio * floor and (
                 w.authors < th.min_authors or w.posts >= th.bot_posts_per_author * w.authors):
             kind, score = "suspicious", raw
         last, last_end = (state.slow_last, state.slow_end) if slow else (state.fast_last, state.fast_end)
@@ -218,12 +266,22 @@ class SurgeScorer(river_base.AnomalyDetector):
         growth = round((observed + 1) / (previous + 1), 2)
         return Verdict(w, kind, score, observed, expected, growth)
 
-    def _learn(self, state: TagState, w: Window, share: float, slow: int) -> None:
+    def _learn(self, state: TagState, w: Window, observed: int, total: int, expected: float, slow: int) -> None:
+        floor = max(expected, self._floor[slow])
+        residual = _z(observed, floor)
+        var = state.slow_var if slow else state.fast_var
+        a = weight(self._var_alpha[slow], w.size_ms, w.window_end, state.born)
+        upper = residual * residual
+        var += a * (min(upper, _VAR_CLIP * max(var, 1.0)) - var)
+        ceiling = (math.sqrt(floor) + 0.5 * self.clip * math.sqrt(max(var, 1.0))) ** 2
+        share = math.sqrt(min(observed, ceiling) / total)  # baselines live on the square-root scale
         alpha = weight(self._alpha[slow], w.size_ms, w.window_end, state.born)
         if slow:
+            state.slow_var = var
             mean = decayed(state.slow, alpha, (w.window_end - state.slow_end) // w.size_ms - 1)
             state.slow, state.slow_end, state.slow_last = mean + alpha * (share - mean), w.window_end, w.posts
         else:
+            state.fast_var = var
             mean = decayed(state.fast, alpha, (w.window_end - state.fast_end) // w.size_ms - 1)
             state.fast, state.fast_end, state.fast_last = mean + alpha * (share - mean), w.window_end, w.posts
             state.learn_hour(w.window_start, share, self._per_hour, self.profile_beta)
@@ -243,7 +301,9 @@ class SurgeScorer(river_base.AnomalyDetector):
         ranked = sorted((s.slow, tag) for tag, s in self._states.items() if tag not in keep)
         for _, tag in ranked[:excess]:
             state = self._states.pop(tag)
-            self._tail.update([tag], [state.slow / self._tail.alpha])
+            self._unconfirmed.pop((tag, 0), None)
+            self._unconfirmed.pop((tag, 1), None)
+            self._tail.update([tag], [state.slow * state.slow / self._tail.alpha])
 
     @property
     def tracked_tags(self) -> int:
@@ -260,7 +320,14 @@ class SurgeScorer(river_base.AnomalyDetector):
         """Memory of one tracked tag: its state object, profile and dict entry (key excluded)."""
         probe = TagState()
         return (sys.getsizeof(probe) + sys.getsizeof(probe._profile) + sys.getsizeof(probe._seen)
-                + 2 * sys.getsizeof(0.5) + 4 * sys.getsizeof(10**12) + 100)
+                + 4 * sys.getsizeof(0.5) + 4 * sys.getsizeof(10**12) + 116)
+
+
+def _spread(state: TagState | None, slow: int) -> float:
+    """The tag's dispersion on the ``2 sqrt`` scale, never below Poisson's 1."""
+    if state is None:
+        return 1.0
+    return math.sqrt(max(state.slow_var if slow else state.fast_var, 1.0))
 
 
 def _size_name(ms: int) -> str:

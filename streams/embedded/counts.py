@@ -32,7 +32,8 @@ from detectors.events import InvalidEvent, parse_timestamp
 from detectors.hashtags import normalise_hashtag
 from detectors.model import TrendModel
 from detectors.records import Alert, Window
-from detectors.surge import SurgeScorer
+from detectors.alerts import AlertBook
+from detectors.surge import SurgeScorer, Thresholds
 from streams.embedded.runner import Summary
 from streams.errors import InputError, UsageError
 from streams.settings import format_duration
@@ -78,7 +79,7 @@ def count_series(path: str | Path, tag: str | None = None) -> tuple[str, int, li
     if interval <= 0:
         raise InputError(f"{path}: timestamps must increase")
     size = format_duration(interval)
-    windows = [Window(normalise_hashtag(name), size, ts, ts + interval, posts=v, authors=v) for ts, v in rows]
+    windows = [Window(normalise_hashtag(name), size, ts, ts + interval, posts=v) for ts, v in rows]
     return normalise_hashtag(name), interval, windows
 
 
@@ -97,12 +98,23 @@ def _count_row(path: Path, number: int, row: list[str]) -> tuple[int, int]:
     return ts, int(round(value))
 
 
+COUNT_THRESHOLDS = Thresholds(z_on=6.0, confirm=5.0)
+
+
 def counts_detect(interval_ms: int, metrics=None) -> Detect:
-    """A detect stage for one series at its own interval: absolute counts, memories in intervals."""
-    scorer = SurgeScorer(fast_ms=interval_ms, slow_ms=interval_ms * 12, fast_half_life_ms=24 * interval_ms,
+    """A detect stage for one series at its own interval: absolute counts, memories in intervals.
+
+    A count series has no authors: neither breadth nor the bot checks apply,
+    so a surge needs stronger evidence (``COUNT_THRESHOLDS``: 6 dispersions,
+    confirmed by 5 in the next interval). One alert per burst: an episode ends
+    after 12 quiet intervals, then the series rests for 288.
+    """
+    scorer = SurgeScorer(fast_ms=interval_ms, slow_ms=interval_ms * 12, fast_half_life_ms=288 * interval_ms,
                          slow_half_life_ms=288 * interval_ms, floor_per_hour=0.5 * HOUR_MS / interval_ms,
-                         warmup_ms=24 * interval_ms)
-    return Detect(TrendModel(scorer, normalise=False), metrics)
+                         warmup_ms=24 * interval_ms, thresholds=COUNT_THRESHOLDS,
+                         dispersion_half_life_ms=864 * interval_ms)
+    book = AlertBook(z_off=COUNT_THRESHOLDS.z_off, quiet_ms=12 * interval_ms, cooldown_ms=288 * interval_ms)
+    return Detect(TrendModel(scorer, book, normalise=False), metrics)
 
 
 def run_counts(path: str | Path, tag: str | None = None, on_alert: Callable[[Alert], None] | None = None,
