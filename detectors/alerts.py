@@ -15,7 +15,7 @@ from detectors.projection import project_views
 from detectors.records import Alert
 from detectors.surge import Verdict
 
-__all__ = ["Episode", "AlertBook"]
+__all__ = ["Episode", "AlertBook", "EXACT_AUTHORS", "authors_of"]
 
 
 class Episode:
@@ -30,6 +30,22 @@ class Episode:
         self.score, self.posts, self.views, self.rate = verdict.score, 0, 0, 0.0
 
 
+EXACT_AUTHORS = 256  # windows count authors exactly up to this many (WindowAggregator), then estimate
+
+
+def authors_of(w) -> int:
+    """Distinct authors an alert may claim: never more than the posts (an estimate can overshoot)."""
+    return min(w.authors, w.posts) if w.posts > 0 else w.authors
+
+
+def _authors_text(w) -> str:
+    """``from N authors``; ``about N`` when the count is a sketch estimate; nothing when unknown."""
+    if w.authors == 0 and w.posts > 0:
+        return ""  # a count series: no authors known
+    n = authors_of(w)
+    return f" from about {n} authors (estimated)" if w.authors > EXACT_AUTHORS else f" from {n} authors"
+
+
 def _reason(v: Verdict) -> str:
     w = v.window
     if v.kind == "suspicious":
@@ -38,7 +54,7 @@ def _reason(v: Verdict) -> str:
                 "a burst carried by a handful of accounts")
     lift = v.observed / max(v.expected, 1e-9)
     lift_text = f"{lift:.0f}x" if v.expected >= 0.05 else "a tag new to this scale"
-    return (f"{w.posts} posts in {w.size} from {w.authors} authors vs {v.expected:.1f} expected "
+    return (f"{w.posts} posts in {w.size}{_authors_text(w)} vs {v.expected:.1f} expected "
             f"({lift_text}), growth x{v.growth:g}")
 
 
@@ -136,11 +152,14 @@ class AlertBook:
         w = v.window
         episode.score = max(episode.score, v.score)
         elapsed_h = (w.window_end - episode.onset) / HOUR_MS
-        projected = project_views(episode.posts, episode.views, episode.rate, elapsed_h, self.horizon_h,
-                                  views_per_post)
+        projected = None
+        if episode.views > 0 or views_per_post > 0:  # a count series has no views: project none
+            projected = project_views(episode.posts, episode.views, episode.rate, elapsed_h, self.horizon_h,
+                                      views_per_post)
         return Alert(w.hashtag, episode.kind, state, w.window_start, w.window_end,
                      score=round(v.score, 2), observed=float(v.observed), expected=round(v.expected, 2),
-                     growth=v.growth, unique_authors=w.authors,
+                     growth=v.growth, unique_authors=authors_of(w),
                      related=self._related(w.hashtag) if episode.kind == "trend" else (),
-                     projected_views=projected, projection_horizon_h=float(self.horizon_h),
+                     projected_views=projected,
+                     projection_horizon_h=None if projected is None else float(self.horizon_h),
                      size=w.size, reason=_reason(v))

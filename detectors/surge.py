@@ -305,6 +305,30 @@ class SurgeScorer(river_base.AnomalyDetector):
             self._unconfirmed.pop((tag, 1), None)
             self._tail.update([tag], [state.slow * state.slow / self._tail.alpha])
 
+    def readiness(self, now: int) -> str | None:
+        """Why a stream seen up to event time ``now`` cannot have raised every trend yet, or None.
+
+        >>> scorer = SurgeScorer()
+        >>> scorer.readiness(0)
+        'no window reached the detector'
+        >>> _ = scorer.update(Window("cats", "5m", 0, 300_000, posts=5, authors=5), total=50, slow=False)
+        >>> scorer.readiness(2 * HOUR_MS)
+        'history not warm yet: 2 h seen, the first 3 h of a stream only learn'
+        >>> scorer.readiness(5 * HOUR_MS)
+        'history not warm yet: 5 h seen; a tag with a level of its own (every count series) trends only after 24 h'
+        >>> scorer.readiness(30 * HOUR_MS) is None
+        True
+        """
+        if self._origin is None:
+            return "no window reached the detector"
+        seen = now - self._origin
+        if seen <= self.warmup_ms:
+            return f"history not warm yet: {_span(seen)} seen, the first {_span(self.warmup_ms)} of a stream only learn"
+        if seen < self.history_ms:
+            return (f"history not warm yet: {_span(seen)} seen; a tag with a level of its own (every count series) "
+                    f"trends only after {_span(self.history_ms)}")
+        return None
+
     @property
     def tracked_tags(self) -> int:
         """Tags with exact state."""
@@ -321,6 +345,13 @@ class SurgeScorer(river_base.AnomalyDetector):
         probe = TagState()
         return (sys.getsizeof(probe) + sys.getsizeof(probe._profile) + sys.getsizeof(probe._seen)
                 + 4 * sys.getsizeof(0.5) + 4 * sys.getsizeof(10**12) + 116)
+
+
+def _span(ms: int) -> str:
+    """A duration for a person: ``3 h``, ``25 min``, ``2.5 d``."""
+    if ms >= 48 * HOUR_MS:
+        return f"{ms / (24 * HOUR_MS):g} d"
+    return f"{ms / HOUR_MS:g} h" if ms >= HOUR_MS and ms % (HOUR_MS // 4) == 0 else f"{ms // 60_000} min"
 
 
 def _spread(state: TagState | None, slow: int) -> float:

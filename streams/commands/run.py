@@ -81,19 +81,14 @@ def describe_summary(summary: Summary, truth: dict | None, sizes: tuple[str, ...
                  f"({', '.join('#' + t for t in trends) or 'none'}), "
                  f"{sum(a.kind == 'suspicious' for a in episodes):,} suspicious "
                  f"({', '.join('#' + t for t in suspicious) or 'none'}).")
+    lines += summary.notes
     if truth is None:
         return lines
     return lines + _evaluation(evaluate(summary.alerts, truth, tags_seen=max(summary.tags_seen, 0)))
 
 
 def _evaluation(result: dict) -> list[str]:
-    lines = []
-    for row in result["surges"]:
-        if row["detected"]:
-            lines.append(f"  #{row['tag']} flagged as a trend {row['delay_min']:g} min after its surge began "
-                         f"({fmt_time(row['onset'])} UTC).")
-        else:
-            lines.append(f"  #{row['tag']} was NOT flagged (surge from {fmt_time(row['onset'])} UTC).")
+    lines = [_surge_line(row) for row in result["surges"]]
     for row in result["decoys"]:
         lines.append(f"  #{row['tag']} ({row['kind']} decoy): {row['trend_episodes']:,} trend, "
                      f"{plural(row['suspicious_episodes'], 'suspicious episode')}.")
@@ -118,6 +113,19 @@ def next_steps(port: int | None, demo: bool) -> list[str]:
               ("trendwatch backtest --scenario rednote-2025 --report report.html",
                "a report with a plot of every alerted hashtag")]
     return ["Try next:"] + [line for cmd, what in steps for line in (f"  {what}:", f"      {cmd}")]
+
+
+def _surge_line(row: dict) -> str:
+    """When a labelled surge was flagged, against its labelled start (a co-tag can be flagged before it)."""
+    if not row["detected"]:
+        return f"  #{row['tag']} was NOT flagged (surge from {fmt_time(row['start'])} UTC)."
+    flagged = row["onset"] + round(row["delay_min"] * 60_000)
+    minutes = (flagged - row["start"]) / 60_000
+    if minutes >= 0:
+        return f"  #{row['tag']} flagged as a trend {minutes:g} min after its surge began ({fmt_time(row['start'])} UTC)."
+    carriers = ", ".join("#" + t for t in row["co_trend_of"]) or "another surge"
+    return (f"  #{row['tag']} flagged as a trend {-minutes:g} min before its own surge began "
+            f"({fmt_time(row['start'])} UTC): it rode along with {carriers} from {fmt_time(row['onset'])} UTC.")
 
 
 def _metrics_server(metrics: Metrics, settings: Settings, trends=None, readiness=None):

@@ -131,6 +131,7 @@ class Summary:
     alerts: list[Alert] = field(default_factory=list)
     tags_seen: int = 0
     bad: list[BadLine] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def episodes(self) -> list[Alert]:
@@ -281,6 +282,9 @@ def run(records: Iterable[bytes] | Iterable[list[bytes]], pipeline: Pipeline, *,
     summary.tags_seen = len(pipeline.tags)
     summary.bad = list(pipeline.bad)
     summary.seconds = time.perf_counter() - started
+    note = pipeline.detect.model.scorer.readiness(summary.last_ts)
+    if note is not None:
+        summary.notes.append(f"Too short to alert on everything: {note}.")
     return summary
 
 

@@ -10,38 +10,37 @@ timestamps; anything wrong comes out as a ``BadLine`` saying why.
   ``created_at``), ``author`` and ``text``; optional ``hashtags`` (separated by
   spaces, commas, semicolons or ``|``), ``lang``, ``region``,
   ``author_created``.
-- Count series: a two-column CSV ``timestamp,value`` (first column ``time``,
-  ``timestamp`` or ``ts``; the second may have any name, as in Grafana's
-  ``Time,<series>`` export) of one tag. ``value`` is the number of posts in
-  the interval up to the next row; the posts are spread evenly over it, each
-  by its own author. The tag is ``--tag`` or the file name's stem. Timestamps
-  below 10^11 are epoch seconds, larger ones epoch ms, or ISO 8601 / RFC 3339
-  (without an offset: UTC).
+- Count series: a two-column CSV or TSV ``timestamp,value`` of one tag (see
+  ``detectors.series`` for the header names and the time forms: NAB's
+  ``2015-02-26 21:42:53``, RFC 3339, epoch s or ms; without an offset, in the
+  given time zone, UTC by default). ``value`` is the number of posts in the
+  interval up to the next row; the posts are spread evenly over it, each by
+  its own author. The tag is ``--tag`` or the file name's stem.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import io
 import json
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import orjson
-from detectors.events import InvalidEvent, parse_event, parse_timestamp
+from detectors.events import InvalidEvent, parse_event
 from detectors.hashtags import normalise_hashtag
 from detectors.records import Post
+from detectors.series import SeriesError, delimiter_of, is_series_header, parse_row
 from streams.errors import InputError
 
 __all__ = ["BadLine", "MAX_SERIES_VALUE", "read_file", "open_binary"]
 
 _TAG_SPLIT = re.compile(r"[\s,;|]+")
 _TS_COLUMNS = ("ts", "timestamp", "created_at", "time")
-_HAS_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -140,32 +139,19 @@ MAX_SERIES_VALUE = 10_000_000
 """Largest value of one row of a count series (each unit becomes one post)."""
 
 
-def _series_time(text: str) -> int:
-    value = _number_or_text(text.strip())
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidEvent("bad_timestamp", f"timestamp {text[:40]!r} is not a time")
-    if isinstance(value, str):
-        if value[-1:].isdigit() and not _HAS_OFFSET.search(value):
-            value += "+00:00"  # metrics exports often omit the offset: UTC
-        return parse_timestamp(value, "timestamp")
-    return parse_timestamp(round(value * 1000 if value < 1e11 else value), "timestamp")
-
-
-def _series(rows, tag: str, path: str) -> Iterator[tuple[int, dict | BadLine]]:
+def _series(rows, tag: str, path: str, tz: dt.tzinfo) -> Iterator[tuple[int, dict | BadLine]]:
     points: list[tuple[int, int, float]] = []
     for row in rows:
         number = rows.line_num
+        if not row:
+            continue
         try:
-            if len(row) != 2:
-                raise InvalidEvent("bad_csv", f"{len(row)} fields, expected timestamp,value")
-            value = float(row[1])
-            if not 0 <= value <= MAX_SERIES_VALUE:
-                raise InvalidEvent("bad_value", f"value {row[1]!r} is not a count in 0..{MAX_SERIES_VALUE:,}")
-            points.append((number, _series_time(row[0]), value))
-        except InvalidEvent as exc:
-            yield number, BadLine(path, number, exc.reason, exc.detail)
-        except ValueError:
-            yield number, BadLine(path, number, "bad_value", f"value {row[1]!r} is not a number")
+            number_, ts, value = number, *parse_row(row, tz)
+            if value > MAX_SERIES_VALUE:
+                raise SeriesError(f"value {row[1]!r} is not a count in 0..{MAX_SERIES_VALUE:,}", "bad_value")
+            points.append((number_, ts, value))
+        except SeriesError as exc:
+            yield number, BadLine(path, number, exc.reason, str(exc))
     carry = 0.0
     for i, (number, start, value) in enumerate(points):
         step = (points[i + 1][1] if i + 1 < len(points) else start + (start - points[i - 1][1] if i else 60_000)) - start
@@ -177,8 +163,12 @@ def _series(rows, tag: str, path: str) -> Iterator[tuple[int, dict | BadLine]]:
                            "author": f"series-{tag}-{start}-{k}", "text": f"#{tag}", "hashtags": [tag]}
 
 
-def read_file(path: str | Path, tag: str | None = None) -> Iterator[tuple[int, dict | BadLine]]:
-    """``(line number, event or BadLine)`` for every line of one input file, in file order."""
+def read_file(path: str | Path, tag: str | None = None,
+              tz: dt.tzinfo = dt.timezone.utc) -> Iterator[tuple[int, dict | BadLine]]:
+    """``(line number, event or BadLine)`` for every line of one input file, in file order.
+
+    ``tz``: the time zone of count-series times written without an offset.
+    """
     path = Path(path)
     name = path.name.removesuffix(".gz")
     with open_binary(path) as raw:
@@ -186,16 +176,36 @@ def read_file(path: str | Path, tag: str | None = None) -> Iterator[tuple[int, d
             yield from _jsonl(raw, str(path))
             return
         try:
-            rows = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-            header = [h.strip().lower() for h in next(rows, [])]
-            if len(header) == 2 and header[0] in _TS_COLUMNS and header[1] not in ("id", "author", "text"):
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            first = text.readline()
+            cells = next(csv.reader([first], delimiter=delimiter_of(first)), [])
+            if is_series_header(cells):
                 series_tag = normalise_hashtag(tag or Path(name).stem)
                 if series_tag is None:
                     raise InputError(f"{path}: no valid hashtag for the count series; pass --tag")
-                yield from _series(rows, series_tag, str(path))
+                rows = csv.reader(text, delimiter=delimiter_of(first))
+                yield from _series(_Numbered(rows, 1), series_tag, str(path), tz)
             else:
-                yield from _csv_posts(rows, header, str(path))
+                rows = csv.reader(text)
+                yield from _csv_posts(_Numbered(rows, 1), [h.strip().lower() for h in cells], str(path))
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         except csv.Error as exc:
             raise InputError(f"{path}: unreadable CSV: {exc}") from None
+
+
+class _Numbered:
+    """A csv reader whose ``line_num`` counts the header line read before it."""
+
+    def __init__(self, reader, offset: int):
+        self._reader, self._offset = reader, offset
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._reader)
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num + self._offset

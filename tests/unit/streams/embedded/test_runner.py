@@ -88,7 +88,7 @@ def test_count_series_at_its_own_interval_flags_a_spike(tmp_path):
 
 
 @pytest.mark.parametrize("text,message", [("timestamp,value\n1,2\n", "at least two rows"),
-                                          ("timestamp,value\n1,2\nnoon,x\n", ":3: expected timestamp,value")])
+                                          ("timestamp,value\n1,2\nnoon,x\n", ":3: timestamp .noon. is not a date-time")])
 def test_count_series_errors_name_the_line(tmp_path, text, message):
     path = tmp_path / "bad.csv"
     path.write_text(text)
