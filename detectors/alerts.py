@@ -137,8 +137,8 @@ class AlertBook:
             self._cooldown[episode.hashtag] = now + self.cooldown_ms
             alerts.append(Alert(episode.hashtag, episode.kind, "resolved", now - self.quiet_ms, now,
                                 score=0.0, observed=0.0, expected=0.0, growth=0.0, unique_authors=0,
-                                reason=f"quiet for {self.quiet_ms // 60_000} min; "
-                                       f"{episode.posts} posts, {episode.views} views since onset"))
+                                reason=f"quiet for {self.quiet_ms // 60_000} min; {episode.posts} posts"
+                                       + (f", {episode.views} views" if episode.views else "") + " since onset"))
         if len(self._cooldown) > 4 * len(self.active) + 1000:
             self._cooldown = {t: until for t, until in self._cooldown.items() if until > now}
         return alerts

@@ -351,7 +351,7 @@ def _span(ms: int) -> str:
     """A duration for a person: ``3 h``, ``25 min``, ``2.5 d``."""
     if ms >= 48 * HOUR_MS:
         return f"{ms / (24 * HOUR_MS):g} d"
-    return f"{ms / HOUR_MS:g} h" if ms >= HOUR_MS and ms % (HOUR_MS // 4) == 0 else f"{ms // 60_000} min"
+    return f"{round(ms / HOUR_MS, 1):g} h" if ms >= HOUR_MS else f"{ms // 60_000} min"
 
 
 def _spread(state: TagState | None, slow: int) -> float:

@@ -1,4 +1,5 @@
-"""Click options shared by several commands: producing events (simulate, replay) and Kafka security (all)."""
+"""Click options shared by several commands: producing events (simulate, replay), Kafka security (all),
+count-series time zones (backtest, replay, run)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import functools
 
 import click
 
+from detectors.series import parse_timezone
+from streams.errors import UsageError
 from streams.kafka.producer import MAX_RECORD_BYTES
 from streams.settings import SASL_MECHANISMS, SECURITY_PROTOCOLS
 
-__all__ = ["producer_options", "security_options", "bind_option", "SECURITY_FIELDS"]
+__all__ = ["producer_options", "security_options", "bind_option", "timezone_option", "SECURITY_FIELDS"]
 
 SECURITY_FIELDS = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password_file", "ssl_cafile",
                    "ssl_certfile", "ssl_keyfile", "ssl_key_password_file", "ssl_check_hostname")
@@ -21,6 +24,14 @@ bind_option = click.option(
     "--bind", default=None, metavar="ADDRESS",
     help="Address the HTTP endpoints (metrics, Faust's web server) listen on; 0.0.0.0 for every interface "
          "[env TRENDWATCH_BIND; default 127.0.0.1].")
+
+
+def timezone_option(name: str):
+    """The ``--timezone`` value as a ``tzinfo``; a usage error saying what is accepted otherwise."""
+    try:
+        return parse_timezone(name)
+    except ValueError as exc:
+        raise UsageError(f"--timezone: {exc}") from None
 
 
 def producer_options(command):

@@ -27,7 +27,7 @@ from pathlib import Path
 import click
 
 from detectors.events import InvalidEvent, parse_timestamp
-from streams.commands.options import producer_options, security_options
+from streams.commands.options import producer_options, security_options, timezone_option
 from streams.errors import InputError, UsageError
 from streams.kafka.delivery import count_delivered, end_offsets
 from streams.kafka.producer import KafkaSink
@@ -159,6 +159,8 @@ def _checkpointed(events, sink, state: ReplayState, skip: int, counter: list, po
 @click.option("--from", "since", default=None, metavar="TIME", help="Skip events before this (RFC 3339 or epoch ms).")
 @click.option("--to", "until", default=None, metavar="TIME", help="Stop at events from this time on.")
 @click.option("--tag", default=None, help="Hashtag of count-series CSV files [default: the file name].")
+@click.option("--timezone", "timezone_name", default="UTC", show_default=True, metavar="ZONE",
+              help="Time zone of count-series times written without an offset (IANA name or +HH:MM).")
 @click.option("--skip-bad", is_flag=True, help="Count and skip bad lines instead of refusing to start.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted replay of the same files and options.")
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -168,11 +170,12 @@ def _checkpointed(events, sink, state: ReplayState, skip: int, counter: list, po
 @producer_options
 @security_options
 @click.option("--check", is_flag=True, help="Only check the input: count events and report bad lines; send nothing.")
-def replay(files, broker, topic_prefix, partitions, out, speed, since, until, tag, skip_bad, resume,
+def replay(files, broker, topic_prefix, partitions, out, speed, since, until, tag, timezone_name, skip_bad, resume,
            state_path, reorder, record_bytes, compression, progress, check, security) -> None:
     """Replay historical posts (JSONL/CSV, .gz) or count series in event-time order."""
     pace = parse_speed(speed)
-    window = {"since": _time_option(since, "--from"), "until": _time_option(until, "--to")}
+    window = {"since": _time_option(since, "--from"), "until": _time_option(until, "--to"),
+              "tz": timezone_option(timezone_name)}
     if check:
         _check_only(files, tag, window)
         return
@@ -181,7 +184,7 @@ def replay(files, broker, topic_prefix, partitions, out, speed, since, until, ta
     to_kafka = out is None or broker is not None
     target = f"{settings.broker}/{settings.topic('posts')}" if to_kafka else ""
     target += f" {out.resolve()}" if out is not None else ""
-    options = {"tag": tag, "skip_bad": skip_bad, "reorder": reorder, **window}
+    options = {"tag": tag, "skip_bad": skip_bad, "reorder": reorder, **window, "tz": timezone_name}
     fingerprint = _fingerprint(list(files), target, options)
     state = ReplayState(state_path or Path(settings.data_dir).expanduser() / "replay" / f"{fingerprint}.json",
                         fingerprint)
@@ -239,7 +242,8 @@ def _run(files, sink: Tee, state: ReplayState, skip: int, pace, options: dict, p
          position: KafkaPosition) -> None:
     stats = ReplayStats()
     events = read_events(files, tag=options["tag"], since=options["since"], until=options["until"],
-                         skip_bad=options["skip_bad"], reorder=options["reorder"], stats=stats)
+                         skip_bad=options["skip_bad"], reorder=options["reorder"], stats=stats,
+                         tz=timezone_option(options["tz"]))
     counter = [0]
     began = time.monotonic()
     state.save(skip, done=False, **position.state())

@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import time
@@ -218,7 +219,7 @@ def bad_lines(records: list[bytes], rejected: list[Rejected]) -> list[BadLine]:
 
 def file_records(paths: Iterable[str | Path], *, tag: str | None = None, batch: int = BATCH,
                  follow: bool = False, stop: Callable[[], bool] = lambda: False,
-                 share: ReadShare | None = None) -> Iterator[list[bytes]]:
+                 share: ReadShare | None = None, tz: dt.tzinfo = dt.timezone.utc) -> Iterator[list[bytes]]:
     """Batches of ``posts`` records read from files.
 
     A single JSON Lines file goes to ``Extract`` in aggregated records of up
@@ -226,7 +227,8 @@ def file_records(paths: Iterable[str | Path], *, tag: str | None = None, batch: 
     one) and can be
     followed as it grows (``share`` then follows how much of it was read); other inputs
     (CSV posts, ``timestamp,value`` count series, several files merged in event
-    time) go through ``streams.sources.replay.read_events``.
+    time) go through ``streams.sources.replay.read_events`` (``tz``: the zone
+    of count-series times written without an offset).
     """
     paths = [Path(p) for p in paths]
     name = paths[0].name.lower().removesuffix(".gz") if len(paths) == 1 else ""
@@ -235,7 +237,7 @@ def file_records(paths: Iterable[str | Path], *, tag: str | None = None, batch: 
             raise InputError(f"cannot read {paths[0]}: no such file")
         yield from _jsonl_lines(paths[0], batch, follow, stop, share)
         return
-    events = read_events(paths, tag=tag)
+    events = read_events(paths, tag=tag, tz=tz)
     while chunk := list(itertools.islice(events, batch)):
         yield [encode_events(chunk)]
 

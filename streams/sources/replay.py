@@ -19,6 +19,7 @@ to start on bad input.
 
 from __future__ import annotations
 
+import datetime as dt
 import bisect
 import heapq
 import itertools
@@ -65,8 +66,8 @@ class ScanResult:
     bad_lines: list = field(default_factory=list)
 
 
-def _checked(path: Path, tag: str | None, skip_bad: bool, stats: ReplayStats) -> Iterator[dict]:
-    for _, item in read_file(path, tag):
+def _checked(path: Path, tag: str | None, skip_bad: bool, stats: ReplayStats, tz: dt.tzinfo) -> Iterator[dict]:
+    for _, item in read_file(path, tag, tz):
         if type(item) is BadLine:
             if not skip_bad:
                 raise InputError(f"{item} (fix the line, or pass --skip-bad to skip bad lines)")
@@ -112,7 +113,7 @@ def _paths(paths: Iterable[str | Path]) -> list[Path]:
 
 def read_events(paths: Iterable[str | Path], *, tag: str | None = None, since: int | None = None,
                 until: int | None = None, skip_bad: bool = False, reorder: int = DEFAULT_REORDER,
-                stats: ReplayStats | None = None) -> Iterator[dict]:
+                stats: ReplayStats | None = None, tz: dt.tzinfo = dt.timezone.utc) -> Iterator[dict]:
     """Every valid event of ``paths`` in event-time order (the same order every time).
 
     Parameters
@@ -129,11 +130,13 @@ def read_events(paths: Iterable[str | Path], *, tag: str | None = None, since: i
         Events held back per file to put them in event-time order.
     stats
         Receives the counts of skipped and out-of-order events.
+    tz
+        Time zone of count-series times written without an offset.
     """
     if reorder < 0:
         raise UsageError(f"--reorder must be >= 0, not {reorder}")
     stats = stats if stats is not None else ReplayStats()
-    streams = [_reordered(_checked(p, tag, skip_bad, stats), reorder, stats) for p in _paths(paths)]
+    streams = [_reordered(_checked(p, tag, skip_bad, stats, tz), reorder, stats) for p in _paths(paths)]
     merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda e: e["ts"])
     if since is None and until is None:
         yield from merged
@@ -145,11 +148,11 @@ def read_events(paths: Iterable[str | Path], *, tag: str | None = None, since: i
 
 
 def scan(paths: Iterable[str | Path], *, tag: str | None = None, since: int | None = None,
-         until: int | None = None) -> ScanResult:
+         until: int | None = None, tz: dt.tzinfo = dt.timezone.utc) -> ScanResult:
     """Read everything once without producing: counts, event-time range and bad lines."""
     result = ScanResult()
     for path in _paths(paths):
-        for _, item in read_file(path, tag):
+        for _, item in read_file(path, tag, tz):
             if isinstance(item, BadLine):
                 result.bad += 1
                 if len(result.bad_lines) < _SHOWN:
