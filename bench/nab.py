@@ -24,7 +24,7 @@ from pathlib import Path
 
 from detectors.evaluation import NAB_PROFILES, nab_evaluation, nab_rows, nab_score
 from detectors.series import parse_time
-from streams.counts import count_series, run_counts
+from streams.embedded.counts import count_series, run_counts
 
 
 def windows_file(folder: Path) -> Path:

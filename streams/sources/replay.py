@@ -19,8 +19,8 @@ to start on bad input.
 
 from __future__ import annotations
 
-import datetime as dt
 import bisect
+import datetime as dt
 import heapq
 import itertools
 import logging

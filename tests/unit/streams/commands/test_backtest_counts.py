@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from streams.cli import main
-from streams.replay_formats import read_file
+from streams.sources.formats import read_file
 
 START = dt.datetime(2015, 3, 1, tzinfo=dt.timezone.utc)
 STEP = dt.timedelta(minutes=5)
