@@ -344,7 +344,7 @@ class SurgeScorer(river_base.AnomalyDetector):
         """Memory of one tracked tag: its state object, profile and dict entry (key excluded)."""
         probe = TagState()
         return (sys.getsizeof(probe) + sys.getsizeof(probe._profile) + sys.getsizeof(probe._seen)
-                + 4 * sys.getsizeof(0.5) + 4 * sys.getsizeof(10**12) + 116)
+                + 4 * sys.getsizeof(0.5) + 4 * sys.getsizeof(10**12) + 100)
 
 
 def _span(ms: int) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["cumulative", "daily_rate", "periodic_rate", "DAY_MS", "HOUR_MS"]
+__all__ = ["cumulative", "daily_rate", "periodic_rate", "weekly_factor", "DAY_MS", "HOUR_MS"]
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -67,6 +67,19 @@ def daily_rate(ts_ms: float, per_second: float, amplitude: float, peak_hour: flo
     """
     phase = 2 * math.pi * (_hour(ts_ms) - peak_hour) / 24
     return per_second / 1000 * (1 + amplitude * math.cos(phase))
+
+
+def weekly_factor(ts_ms: float, amplitude: float) -> float:
+    """Rate multiplier of a weekly cycle: ``1 - amplitude`` on Saturdays and Sundays (UTC), the
+    weekdays above 1 so that a week's mean stays 1.
+
+    >>> weekly_factor(0, 0.3), round(weekly_factor(2 * DAY_MS, 0.3), 2)   # 1970-01-01 was a Thursday
+    (1.12, 0.7)
+    """
+    if amplitude <= 0:
+        return 1.0
+    weekend = int(ts_ms // DAY_MS + 3) % 7 >= 5  # day 0 is a Thursday: +3 makes Monday 0
+    return 1.0 - amplitude if weekend else 1.0 + 2.0 * amplitude / 5.0
 
 
 def periodic_rate(ts_ms: float, per_day: float, peak_hour: float, width_hours: float,

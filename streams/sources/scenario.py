@@ -51,6 +51,12 @@ class Background:
     regions: dict = field(default_factory=lambda: {"US": 1.0})
     views_per_post: float = 200.0
     reports: int = 1
+    dispersion: float = 0.0  # negative-binomial size of each tag's 5-minute counts; 0: none beyond sampling
+    weekly_cycle: float = 0.0  # weekend rate is (1 - weekly_cycle) times the weekdays' average
+    news_bursts_per_day: float = 0.0  # unlabelled bursts of everyday tags
+    news_lift: float = 2.0  # an everyday tag's rate during its burst, times its usual rate
+    news_hours: float = 6.0  # mean length of a burst (uniform from half to one and a half times this)
+    news_tags: int = 50  # bursts hit one of the this many most popular tags
 
 
 @dataclass(frozen=True)

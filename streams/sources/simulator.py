@@ -22,16 +22,54 @@ True
 from __future__ import annotations
 
 import heapq
+import itertools
+import random
 from typing import Iterator
 
 from streams.sources.labels import labels
 from streams.sources.posts import Audience, Context, PostSource, background_tags, split_exactly
-from streams.sources.profiles import cumulative, daily_rate, periodic_rate
+from streams.sources.profiles import HOUR_MS, cumulative, daily_rate, periodic_rate, weekly_factor
 from streams.sources.scenario import Scenario, load_scenario
 
 __all__ = ["generate", "labels", "load_scenario", "STEP_MS"]
 
 STEP_MS = 60_000
+NOISE_EPOCH_MS = 300_000  # the background's noise and news bursts change every 5 minutes
+_NOISY_TAGS = 500  # overdispersion is drawn for the most popular tags (the rest are rare anyway)
+
+
+class _Noise:
+    """What makes the background look like a real stream: overdispersed tag counts and news bursts.
+
+    Every ``NOISE_EPOCH_MS`` each popular tag's weight is multiplied by a
+    Gamma(k, 1/k) factor (k = ``dispersion``): its 5-minute counts are then
+    negative binomial with size k, as real tag volumes are. News bursts lift
+    one of the ``news_tags`` most popular tags ``news_lift``-fold for hours;
+    they are not labelled.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, weights: list[float]):
+        bg = scenario.background
+        self.bg, self.base = bg, weights
+        self.rng = random.Random(f"{seed}/background-noise")
+        days = (scenario.end - scenario.start) / 86_400_000
+        self.bursts = []
+        for _ in range(round(days * bg.news_bursts_per_day)):
+            start = scenario.start + int(self.rng.random() * (scenario.end - scenario.start))
+            length = int(bg.news_hours * HOUR_MS * (0.5 + self.rng.random()))
+            self.bursts.append((start, start + length, self.rng.randrange(min(bg.news_tags, len(weights)))))
+
+    def cum_weights(self, t: int) -> list[float]:
+        weights = list(self.base)
+        k = self.bg.dispersion
+        if k > 0:
+            gamma = self.rng.gammavariate
+            for i in range(min(_NOISY_TAGS, len(weights))):
+                weights[i] *= gamma(k, 1.0 / k)
+        for start, end, i in self.bursts:
+            if start <= t < end:
+                weights[i] *= self.bg.news_lift
+        return list(itertools.accumulate(weights))
 
 
 class _Background(PostSource):
@@ -43,10 +81,21 @@ class _Background(PostSource):
         self.bg, self.tags, self.cum_weights = bg, *background_tags(scenario)
         self.whole = int(bg.tags_per_post)
         self.fraction = bg.tags_per_post - self.whole
+        self.noise, self.epoch = None, None
+        if bg.dispersion > 0 or bg.news_bursts_per_day > 0:
+            cw = self.cum_weights
+            self.noise = _Noise(scenario, ctx.seed, [b - a for a, b in zip([0.0] + cw[:-1], cw)])
 
     def expected(self, a: int, b: int) -> float:
-        bg = self.bg
-        return daily_rate((a + b) / 2, bg.posts_per_second, bg.daily_cycle, bg.peak_hour) * (b - a)
+        bg, mid = self.bg, (a + b) / 2
+        return (daily_rate(mid, bg.posts_per_second, bg.daily_cycle, bg.peak_hour)
+                * weekly_factor(mid, bg.weekly_cycle) * (b - a))
+
+    def step(self, a: int, b: int) -> None:
+        if self.noise is not None and a // NOISE_EPOCH_MS != self.epoch:
+            self.epoch = a // NOISE_EPOCH_MS
+            self.cum_weights = self.noise.cum_weights(a)
+        super().step(a, b)
 
     def tags_for(self, n: int) -> list[list[str]]:
         rng, tags, cw = self.rng, self.tags, self.cum_weights
