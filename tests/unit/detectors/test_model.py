@@ -146,3 +146,25 @@ def test_a_tag_with_a_level_from_the_start_trends_only_after_a_day_of_history():
         rates = background()
         rates["fyp"] = lambda t, o=onset: 40.0 if o <= t < o + 2 * HOUR else 4.0
         assert len(starts(alerts_of(series(2, rates, seed=9)), "fyp", "trend")) == expected
+
+
+def _bursty(mean: float, size: float):
+    """A tag whose 5-minute counts are negative binomial (a Gamma(size, 1/size) factor on its rate)."""
+    return lambda t: mean * np.random.default_rng(t // FIVE_MIN).gamma(size, 1 / size)
+
+
+def test_an_overdispersed_everyday_tag_is_judged_by_its_own_spread():
+    rates = background()
+    rates["weather"] = _bursty(40.0, 1.0)  # variance 40x Poisson's at this level
+    alerts = alerts_of(series(3, rates, seed=4))
+    assert starts(alerts, kind="trend") == []
+
+
+def test_a_real_surge_on_a_bursty_tag_still_alerts_once():
+    onset = START + 2 * DAY
+    rates = background()
+    rates["weather"] = lambda t, base=_bursty(20.0, 2.0): base(t) * (12.0 if onset <= t < onset + HOUR else 1.0)
+    alerts = alerts_of(series(3, rates, seed=5))
+    found = starts(alerts, "weather", "trend")
+    assert len(found) == 1 and onset <= found[0].window_start < onset + HOUR
+    assert starts(alerts, kind="trend") == found
