@@ -1,8 +1,10 @@
 """``trendwatch backtest``: the whole pipeline over a file (or a scenario) at full speed, then evaluation.
 
 Prints the alert episodes and, with labels, precision, recall, F1, detection
-delay per surge and false alerts per tag-day. ``--json`` prints one JSON
-document instead; ``--report`` also writes an HTML page.
+delay per surge and false alerts per tag-day; a count series with labelled
+anomaly windows (``--counts FILE --windows LABELS.json``) is scored with NAB's
+rules. ``--json`` prints one JSON document instead; ``--report`` also writes
+an HTML page.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from pathlib import Path
 import click
 
 from detectors.evaluation import evaluate
+from streams.commands.options import timezone_option
 from streams.commands.run import describe_alert, describe_rejected
 from streams.live.text import plural
 from streams.embedded.counts import count_series, counts_detect, run_counts
+from streams.embedded.labelled import load_windows, nab_lines, score_series
 from streams.embedded.runner import Pipeline, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import InputError, UsageError
 from streams.settings import Settings
@@ -52,7 +56,7 @@ def detection_settings(settings: Settings) -> Settings:
 
 def backtest_document(summary: Summary, source: str, truth: dict | None) -> dict:
     """The JSON document: run figures, the episode starts and, with labels, the evaluation."""
-    doc = {"input": source, "posts": summary.posts, "engagements": summary.engagements,
+    doc = {"input": source, "posts": summary.posts, "engagements": summary.engagements, "notes": summary.notes,
            "rejected": summary.rejected, "rejected_lines": [str(bad) for bad in summary.bad],
            "windows": summary.windows, "hashtags": summary.tags_seen,
            "seconds": round(summary.seconds, 3),
@@ -80,6 +84,7 @@ def _text(doc: dict, summary: Summary) -> list[str]:
                  f"{plural(doc['engagements'], 'engagement event')}, {doc['rejected']:,} rejected, "
                  f"{plural(doc['windows'], 'window')}{_window_note(doc)} in {doc['seconds']:.1f} s "
                  f"({doc['posts_per_second']:,} posts/s); {plural(len(doc['alerts']), 'episode')}.")
+    lines += summary.notes + (nab_lines(doc["nab"]) if "nab" in doc else [])
     ev = doc.get("evaluation")
     if ev:
         lines.append(f"precision {ev['precision']}  precision after day one {ev['precision_after_day_one']}  "
@@ -102,10 +107,10 @@ def _report(path: Path, doc: dict, summary: Summary, recorder, scorer, truth: di
     write_report(path, doc, plots, note)
 
 
-def _counts_recorded(path: Path, tag: str | None):
+def _counts_recorded(path: Path, tag: str | None, tz):
     from streams.report import SeriesRecorder
 
-    _, interval, windows = count_series(path, tag)
+    _, interval, windows = count_series(path, tag, tz)
     scorer = counts_detect(interval).model.scorer
     recorder = SeriesRecorder(scorer.fast_ms, scorer.slow_ms)
     recorder.windows(windows)
@@ -130,6 +135,11 @@ def _recorded(pipeline: Pipeline, report: Path | None):
 @click.option("--counts", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A timestamp,value CSV of one hashtag, evaluated at its own interval.")
 @click.option("--tag", default=None, help="Hashtag of --counts (default: the file name).")
+@click.option("--windows", "windows_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Labelled anomaly windows of --counts (NAB's shape: file name -> [[start, end], ...]): "
+                   "adds NAB's scores.")
+@click.option("--timezone", "timezone_name", default="UTC", show_default=True, metavar="ZONE",
+              help="Time zone of --counts and --windows times written without an offset (IANA name or +HH:MM).")
 @click.option("--scenario", "name", default=None, metavar="NAME|FILE",
               help="Simulate this scenario in process instead of reading files (labels included).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --scenario.")
@@ -137,18 +147,23 @@ def _recorded(pipeline: Pipeline, report: Path | None):
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a self-contained HTML report here, with a plot of every alerted or "
                    "labelled hashtag.")
-def backtest(files, labels_path, counts, tag, name, seed, as_json, report) -> None:
+def backtest(files, labels_path, counts, tag, windows_path, timezone_name, name, seed, as_json, report) -> None:
     """Run detection over FILES (JSONL, .gz ok) at full speed and evaluate it against --labels."""
+    if windows_path is not None and counts is None:
+        raise UsageError("--windows scores a count series: give it with --counts FILE")
+    tz = timezone_option(timezone_name)
     if sum(map(bool, (files, counts, name))) != 1:
         raise UsageError("give input files, or --counts FILE.csv, or --scenario NAME (exactly one of them)")
     truth = _load_labels(labels_path) if labels_path else None
-    recorder = scorer = None
+    recorder = scorer = nab = None
     if counts is not None:
         if not counts.is_file():
             raise InputError(f"cannot read {counts}: no such file")
-        summary, source = run_counts(counts, tag), str(counts)
+        windows = load_windows(windows_path, counts, tz) if windows_path is not None else None
+        summary, source = run_counts(counts, tag, tz=tz), str(counts)
+        nab = score_series(counts, summary.alerts, windows, tag, tz) if windows is not None else None
         if report is not None:
-            recorder, scorer = _counts_recorded(counts, tag)
+            recorder, scorer = _counts_recorded(counts, tag, tz)
     else:
         settings = detection_settings(Settings.build({}))
         pipeline = Pipeline(settings)
@@ -164,6 +179,8 @@ def backtest(files, labels_path, counts, tag, name, seed, as_json, report) -> No
     doc = backtest_document(summary, source, truth)
     if counts is None:
         doc["window_sizes"] = list(settings.window_sizes)
+    if nab is not None:
+        doc["nab"] = nab
     if report is not None:
         _report(report, doc, summary, recorder, scorer, truth)
     for line in describe_rejected(summary):

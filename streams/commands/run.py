@@ -10,6 +10,7 @@ it runs, and exits 0 when the input ends.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import click
 from detectors.evaluation import evaluate
 from streams.commands.options import bind_option, security_options
 from streams.commands.run_kafka import run_on_kafka, run_settings
+from streams.commands.options import timezone_option
 from streams.embedded.counts import is_count_series, run_counts
 from streams.embedded.runner import Pipeline, ReadShare, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import UsageError
@@ -38,6 +40,7 @@ from streams.stages import Detect
 __all__ = ["run", "describe_alert", "describe_summary", "describe_rejected", "fmt_time", "next_steps",
            "DEMO_SCALE"]
 
+_UTC = dt.timezone.utc
 log = logging.getLogger(__name__)
 
 DEMO_SCALE = 0.1
@@ -148,6 +151,8 @@ def _metrics_server(metrics: Metrics, settings: Settings, trends=None, readiness
               help="Replay this file (JSONL, CSV posts, .gz ok) instead of simulating; a count series "
                    "(timestamp,value) is scored at its own interval.")
 @click.option("--tag", default=None, help="Hashtag of a count-series --input (default: the file name).")
+@click.option("--timezone", "timezone_name", default="UTC", show_default=True, metavar="ZONE",
+              help="Time zone of count-series times written without an offset (IANA name or +HH:MM).")
 @click.option("--speed", default="max", show_default=True, metavar="N|max",
               help="Event time runs N times faster than real time; max = no waiting.")
 @click.option("--follow", is_flag=True, help="Keep going after the input ends (follow a growing --input "
@@ -163,8 +168,8 @@ def _metrics_server(metrics: Metrics, settings: Settings, trends=None, readiness
 @click.option("--all-steps", is_flag=True, help="Print every ongoing alert step, not one per 6 h per episode.")
 @bind_option
 @security_options
-def run(name, seed, scale, inputs, tag, speed, follow, metrics_port, broker, plain, progress, all_steps, bind,
-        security) -> None:
+def run(name, seed, scale, inputs, tag, timezone_name, speed, follow, metrics_port, broker, plain, progress,
+        all_steps, bind, security) -> None:
     """Detect hashtag surges end to end: simulate (or replay) -> extract -> count -> detect -> alerts."""
     settings = Settings.build({"metrics_port": metrics_port, "broker": broker, "bind": bind, **security})
     demo = not inputs and name is None
@@ -172,7 +177,8 @@ def run(name, seed, scale, inputs, tag, speed, follow, metrics_port, broker, pla
     scale = scale if scale is not None else (DEMO_SCALE if demo else 1.0)
     if scenario is not None and scale != 1.0:
         scenario = scenario.scaled(scale)
-    job = _Job(scenario, seed, inputs, tag, parse_speed(speed), follow, demo and scale != 1.0)
+    job = _Job(scenario, seed, inputs, tag, parse_speed(speed), follow, demo and scale != 1.0,
+               timezone_option(timezone_name))
     log.info("run: %s", settings.describe())
     slow = Detect.scales(settings.window_ms)[1]
     with GracefulStop() as stop:
@@ -194,6 +200,7 @@ class _Job:
     follow: bool
     demo: bool
     share: ReadShare = field(default_factory=ReadShare)
+    tz: object = None  # the --timezone of count-series times; None: UTC
 
     @property
     def source(self) -> str:
@@ -233,11 +240,11 @@ def _in_process(settings: Settings, job: _Job, view, stop) -> Summary:
                    f"metrics on {server.url}/metrics")
         with view:
             if len(job.inputs) == 1 and is_count_series(job.inputs[0]):
-                summary = run_counts(job.inputs[0], job.tag, on_alert=view.alert)
+                summary = run_counts(job.inputs[0], job.tag, on_alert=view.alert, tz=job.tz or _UTC)
             else:
                 records = (scenario_records(job.scenario, job.seed) if job.scenario is not None
                            else file_records(job.inputs, tag=job.tag, follow=job.follow, stop=stop,
-                                             share=job.share))
+                                             share=job.share, tz=job.tz or _UTC))
                 pipeline.on_windows = view.windows
                 summary = run_pipeline(records, pipeline, speed=job.pace, on_alert=view.alert, stop=stop,
                                        on_progress=job.reporter(view))
@@ -260,7 +267,8 @@ def _in_process(settings: Settings, job: _Job, view, stop) -> Summary:
 
 def _on_kafka(settings: Settings, job: _Job, view, stop) -> Summary:
     settings = run_settings(settings)
-    events = generate(job.scenario, job.seed) if job.scenario is not None else read_events(job.inputs, tag=job.tag)
+    events = (generate(job.scenario, job.seed) if job.scenario is not None
+              else read_events(job.inputs, tag=job.tag, tz=job.tz or _UTC))
     click.echo(f"trendwatch run: {job.source} through Kafka at {settings.broker} (topics {settings.topic('*')}); "
                f"worker metrics on http://{settings.bind}:{settings.metrics_port}/metrics")
     with view:
