@@ -29,69 +29,15 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass
-from typing import NamedTuple
 
 from river import base as river_base
 
 from detectors.baseline import HOUR_MS, TagState, decayed, ew_alpha, weight
 from detectors.longtail import DecayingCountMin
 from detectors.records import Window
+from detectors.scoring import ESTABLISHED, VAR_CLIP, Thresholds, Verdict, span_text, spread, unknown_authors, z_score
 
-__all__ = ["Thresholds", "Verdict", "SurgeScorer"]
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """When a window is hot. ``z_on`` starts an episode, ``z_off`` keeps it going.
-
-    ``confirm``: when the window's authors are unknown (``authors == 0``, a
-    count series), a hot window becomes a trend only if the next window of the
-    tag scores at least this much; ``None`` alerts at once.
-    """
-
-    z_on: float = 5.0
-    z_off: float = 2.0
-    min_posts: int = 10
-    min_authors: int = 8
-    min_ratio: float = 3.0
-    author_cap: int = 3
-    bot_posts_per_author: float = 5.0
-    confirm: float | None = None
-
-    def __post_init__(self):
-        if not 0 < self.z_off <= self.z_on:
-            raise ValueError(f"z_off must be in (0, z_on], not {self.z_off!r}")
-        for name in ("min_posts", "min_authors", "author_cap"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)!r}")
-        if self.min_ratio < 1 or self.bot_posts_per_author < 1:
-            raise ValueError("min_ratio and bot_posts_per_author must be at least 1")
-        if self.confirm is not None and self.confirm < self.z_off:
-            raise ValueError(f"confirm must be None or at least z_off, not {self.confirm!r}")
-
-
-class Verdict(NamedTuple):
-    """What the scorer says about one window. ``kind`` is None when the window is warm, not hot."""
-
-    window: Window
-    kind: str | None
-    score: float
-    observed: float
-    expected: float
-    growth: float
-
-
-_ESTABLISHED = 4.0  # expected above this many noise floors: the tag has a level of its own
-_VAR_CLIP = 400.0  # a squared residual is learnt as at most 20^2 dispersions^2
-
-
-def _z(observed: float, expected: float) -> float:
-    return 2.0 * (math.sqrt(observed) - math.sqrt(expected))
-
-
-def _unknown_authors(w: Window) -> bool:
-    return w.authors == 0 and w.posts > 0
+__all__ = ["Thresholds", "Verdict", "SurgeScorer"]  # Thresholds and Verdict live in detectors.scoring
 
 
 class SurgeScorer(river_base.AnomalyDetector):
@@ -188,7 +134,7 @@ class SurgeScorer(river_base.AnomalyDetector):
         state = self._states.get(window.hashtag)
         total = 1 if x.get("total") is None else max(x["total"], window.posts, 1)
         expected = self._expected(state, window, total, int(slow))
-        return _z(self._capped(window), max(expected, self._floor[int(slow)])) / _spread(state, int(slow))
+        return z_score(self._capped(window), max(expected, self._floor[int(slow)])) / spread(state, int(slow))
 
     # -- the hot path --------------------------------------------------------------
     def _capped(self, w: Window) -> int:
@@ -228,7 +174,7 @@ class SurgeScorer(river_base.AnomalyDetector):
             return None
         expected = self._expected(state, w, total, channel)
         verdict = None if warming else self._judge(w, state, observed, expected, channel)
-        if self.thresholds.confirm is not None and _unknown_authors(w):
+        if self.thresholds.confirm is not None and unknown_authors(w):
             verdict = self._confirmed(w, channel, verdict)
         self._learn(state, w, observed, total, expected, channel)
         return verdict
@@ -246,14 +192,14 @@ class SurgeScorer(river_base.AnomalyDetector):
 
     def _judge(self, w: Window, state: TagState, observed: int, expected: float, slow: int) -> Verdict | None:
         th, floor = self.thresholds, max(expected, self._floor[slow])
-        spread = _spread(state, slow)
-        score = _z(observed, floor) / spread
-        raw = _z(w.posts, floor) / spread if w.posts > observed else score
-        unknown = _unknown_authors(w)
+        width = spread(state, slow)
+        score = z_score(observed, floor) / width
+        raw = z_score(w.posts, floor) / width if w.posts > observed else score
+        unknown = unknown_authors(w)
         if raw < th.z_off:
             return None
         kind = None
-        established = expected >= _ESTABLISHED * self._floor[slow]
+        established = expected >= ESTABLISHED * self._floor[slow]
         young = established and state.born >= 0 and w.window_end - state.since < self.history_ms
         if score >= th.z_on and observed >= th.min_posts and observed >= th.min_ratio * floor \
                 and (unknown or w.authors >= th.min_authors) and not young:
@@ -268,11 +214,11 @@ class SurgeScorer(river_base.AnomalyDetector):
 
     def _learn(self, state: TagState, w: Window, observed: int, total: int, expected: float, slow: int) -> None:
         floor = max(expected, self._floor[slow])
-        residual = _z(observed, floor)
+        residual = z_score(observed, floor)
         var = state.slow_var if slow else state.fast_var
         a = weight(self._var_alpha[slow], w.size_ms, w.window_end, state.born)
         upper = residual * residual
-        var += a * (min(upper, _VAR_CLIP * max(var, 1.0)) - var)
+        var += a * (min(upper, VAR_CLIP * max(var, 1.0)) - var)
         ceiling = (math.sqrt(floor) + 0.5 * self.clip * math.sqrt(max(var, 1.0))) ** 2
         share = math.sqrt(min(observed, ceiling) / total)  # baselines live on the square-root scale
         alpha = weight(self._alpha[slow], w.size_ms, w.window_end, state.born)
@@ -323,10 +269,10 @@ class SurgeScorer(river_base.AnomalyDetector):
             return "no window reached the detector"
         seen = now - self._origin
         if seen <= self.warmup_ms:
-            return f"history not warm yet: {_span(seen)} seen, the first {_span(self.warmup_ms)} of a stream only learn"
+            return f"history not warm yet: {span_text(seen)} seen, the first {span_text(self.warmup_ms)} of a stream only learn"
         if seen < self.history_ms:
-            return (f"history not warm yet: {_span(seen)} seen; a tag with a level of its own (every count series) "
-                    f"trends only after {_span(self.history_ms)}")
+            return (f"history not warm yet: {span_text(seen)} seen; a tag with a level of its own (every count series) "
+                    f"trends only after {span_text(self.history_ms)}")
         return None
 
     @property
@@ -345,20 +291,6 @@ class SurgeScorer(river_base.AnomalyDetector):
         probe = TagState()
         return (sys.getsizeof(probe) + sys.getsizeof(probe._profile) + sys.getsizeof(probe._seen)
                 + 4 * sys.getsizeof(0.5) + 4 * sys.getsizeof(10**12) + 100)
-
-
-def _span(ms: int) -> str:
-    """A duration for a person: ``3 h``, ``25 min``, ``2.5 d``."""
-    if ms >= 48 * HOUR_MS:
-        return f"{ms / (24 * HOUR_MS):g} d"
-    return f"{round(ms / HOUR_MS, 1):g} h" if ms >= HOUR_MS else f"{ms // 60_000} min"
-
-
-def _spread(state: TagState | None, slow: int) -> float:
-    """The tag's dispersion on the ``2 sqrt`` scale, never below Poisson's 1."""
-    if state is None:
-        return 1.0
-    return math.sqrt(max(state.slow_var if slow else state.fast_var, 1.0))
 
 
 def _size_name(ms: int) -> str:

@@ -1,0 +1,89 @@
+"""What makes a window hot: thresholds, the verdict, and the score on the square-root scale.
+
+A count compared with its expectation on the variance-stabilised scale:
+``2 (sqrt(observed) - sqrt(expected))`` is about N(0, 1) for Poisson noise;
+divided by the tag's learnt dispersion (never below 1) it stays about N(0, 1)
+for a tag that is noisier than Poisson.
+
+>>> round(z_score(49, 16), 1), spread(None, 0)
+(6.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from detectors.baseline import HOUR_MS, TagState
+from detectors.records import Window
+
+__all__ = ["ESTABLISHED", "VAR_CLIP", "Thresholds", "Verdict", "span_text", "spread", "unknown_authors", "z_score"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a window is hot. ``z_on`` starts an episode, ``z_off`` keeps it going.
+
+    ``confirm``: when the window's authors are unknown (``authors == 0``, a
+    count series), a hot window becomes a trend only if the next window of the
+    tag scores at least this much; ``None`` alerts at once.
+    """
+
+    z_on: float = 5.0
+    z_off: float = 2.0
+    min_posts: int = 10
+    min_authors: int = 8
+    min_ratio: float = 3.0
+    author_cap: int = 3
+    bot_posts_per_author: float = 5.0
+    confirm: float | None = None
+
+    def __post_init__(self):
+        if not 0 < self.z_off <= self.z_on:
+            raise ValueError(f"z_off must be in (0, z_on], not {self.z_off!r}")
+        for name in ("min_posts", "min_authors", "author_cap"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)!r}")
+        if self.min_ratio < 1 or self.bot_posts_per_author < 1:
+            raise ValueError("min_ratio and bot_posts_per_author must be at least 1")
+        if self.confirm is not None and self.confirm < self.z_off:
+            raise ValueError(f"confirm must be None or at least z_off, not {self.confirm!r}")
+
+
+class Verdict(NamedTuple):
+    """What the scorer says about one window. ``kind`` is None when the window is warm, not hot."""
+
+    window: Window
+    kind: str | None
+    score: float
+    observed: float
+    expected: float
+    growth: float
+
+
+ESTABLISHED = 4.0  # expected above this many noise floors: the tag has a level of its own
+VAR_CLIP = 400.0  # a squared residual is learnt as at most 20^2 dispersions^2
+
+
+def z_score(observed: float, expected: float) -> float:
+    return 2.0 * (math.sqrt(observed) - math.sqrt(expected))
+
+
+def unknown_authors(w: Window) -> bool:
+    return w.authors == 0 and w.posts > 0
+
+
+
+def span_text(ms: int) -> str:
+    """A duration for a person: ``3 h``, ``25 min``, ``2.5 d``."""
+    if ms >= 48 * HOUR_MS:
+        return f"{ms / (24 * HOUR_MS):g} d"
+    return f"{round(ms / HOUR_MS, 1):g} h" if ms >= HOUR_MS else f"{ms // 60_000} min"
+
+
+def spread(state: TagState | None, slow: int) -> float:
+    """The tag's dispersion on the ``2 sqrt`` scale, never below Poisson's 1."""
+    if state is None:
+        return 1.0
+    return math.sqrt(max(state.slow_var if slow else state.fast_var, 1.0))
