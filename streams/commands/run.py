@@ -178,7 +178,7 @@ def run(name, seed, scale, inputs, tag, timezone_name, speed, follow, metrics_po
     if scenario is not None and scale != 1.0:
         scenario = scenario.scaled(scale)
     job = _Job(scenario, seed, inputs, tag, parse_speed(speed), follow, demo and scale != 1.0,
-               timezone_option(timezone_name))
+               tz=timezone_option(timezone_name))
     log.info("run: %s", settings.describe())
     slow = Detect.scales(settings.window_ms)[1]
     with GracefulStop() as stop:
