@@ -124,3 +124,22 @@ def test_the_replayer_reads_the_same_formats(tmp_path):
     (bad,) = [str(e) for _, e in items if not isinstance(e, dict)]
     assert bad.endswith("cats.csv:4: bad_timestamp: timestamp 'noon' is not a date-time "
                                       "('2015-02-26 21:42:53', RFC 3339) or epoch seconds/ms")
+
+
+def test_a_co_tag_flagged_before_its_own_labelled_start_says_so():
+    from detectors.records import Alert
+    from streams.commands.run import describe_summary
+    from streams.embedded.runner import Summary
+
+    hour, day = 3_600_000, 86_400_000
+    truth = {"start": 0, "end": 2 * day, "decoys": [], "surges": [
+        {"tag": "tiktokrefugee", "shape": "logistic", "start": 0, "end": day, "co_tags": ["rednote"],
+         "co_trend_of": []},
+        {"tag": "rednote", "shape": "logistic", "start": 6 * hour, "end": day, "co_tags": [],
+         "co_trend_of": ["tiktokrefugee"]}]}
+    alerts = [Alert("tiktokrefugee", "trend", "started", 0, 300_000, 9.0, 50, 2, 3.0, 40),
+              Alert("rednote", "trend", "started", 0, hour, 9.0, 50, 2, 3.0, 40)]
+    lines = describe_summary(Summary(alerts=alerts, tags_seen=2), truth)
+    assert "  #tiktokrefugee flagged as a trend 5 min after its surge began (1970-01-01 00:00 UTC)." in lines
+    assert ("  #rednote flagged as a trend 300 min before its own surge began (1970-01-01 06:00 UTC): "
+            "it rode along with #tiktokrefugee from 1970-01-01 00:00 UTC.") in lines
