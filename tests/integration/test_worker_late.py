@@ -45,7 +45,7 @@ def metric(text: str, name: str, labels: str) -> float:
 def scrape(log_path: Path, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = re.search(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", log_path.read_text(errors="replace"))
+        found = re.search(r"API and \w+ on http://127\.0\.0\.1:(\d+)/", log_path.read_text(errors="replace"))
         if found:
             return urllib.request.urlopen(f"http://127.0.0.1:{found.group(1)}/metrics", timeout=5).read().decode()
         time.sleep(0.2)
