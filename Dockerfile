@@ -15,11 +15,17 @@ RUN python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.tom
     > /tmp/requirements.txt
 RUN pip install -r /tmp/requirements.txt
 
-# The shipped scenarios are found next to the package, hence the editable install.
+# The shipped scenarios are found next to the package, hence the editable install. It builds the
+# Rust core (native/) with Debian's rustc-web/cargo-web, removed again in the same layer.
+COPY native ./native
 COPY detectors ./detectors
 COPY streams ./streams
 COPY scenarios ./scenarios
-RUN pip install --no-deps -e . \
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends rustc-web cargo-web \
+    && pip install --no-deps -e . \
+    && apt-get purge -y --auto-remove rustc-web cargo-web \
+    && rm -rf /var/lib/apt/lists/* /root/.cargo native/target \
     && useradd --create-home --uid 10001 trendwatch
 
 USER trendwatch

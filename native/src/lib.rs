@@ -1,0 +1,33 @@
+//! `detectors._native`: the per-event core of trendwatch, called once per batch from Python.
+//!
+//! The Python face is `detectors` (and `streams.stages`); `detectors/_native.pyi`
+//! types this module.
+
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+mod chars;
+pub mod hashtags;
+mod tables;
+
+/// The canonical form of one hashtag, or None if nothing valid remains.
+#[pyfunction]
+fn normalise_hashtag(tag: &str) -> Option<String> {
+    hashtags::normalise_hashtag(tag)
+}
+
+/// The distinct normalised hashtags of a post's text (a tuple), in order of first appearance.
+#[pyfunction]
+fn extract_hashtags<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, hashtags::extract_hashtags(text))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("MAX_TAG_LENGTH", hashtags::MAX_TAG_LENGTH)?;
+    m.add("MAX_TAGS_PER_POST", hashtags::MAX_TAGS_PER_POST)?;
+    m.add("UNICODE_VERSION", tables::UNICODE_VERSION)?;
+    m.add_function(wrap_pyfunction!(normalise_hashtag, m)?)?;
+    m.add_function(wrap_pyfunction!(extract_hashtags, m)?)?;
+    Ok(())
+}
