@@ -1,5 +1,5 @@
 """Pure trend-detection logic: records, event parsing, hashtag normalisation,
-event-time windows, sketches, the River surge model, alert lifecycle and
+event-time windows (native: ``detectors._native``), the River surge model, alert lifecycle and
 evaluation. Nothing here does I/O or imports Kafka, Faust or Prometheus code.
 """
 
@@ -12,7 +12,6 @@ from detectors.longtail import DecayingCountMin
 from detectors.model import TrendModel
 from detectors.projection import project_views
 from detectors.records import Alert, Engagement, Mention, Post, Rejected, Window
-from detectors.sketches import CountMin, DistinctCounter, HyperLogLog
 from detectors.surge import SurgeScorer, Thresholds, Verdict
 from detectors.windows import WindowAggregator
 
@@ -21,4 +20,4 @@ __all__ = ["Alert", "Engagement", "Mention", "Post", "Rejected", "Window",
            "extract_hashtags", "normalise_hashtag",
            "TrendModel", "SurgeScorer", "Thresholds", "Verdict", "AlertBook", "Episode", "TagState",
            "DecayingCountMin", "project_views", "evaluate",
-           "WindowAggregator", "CountMin", "DistinctCounter", "HyperLogLog"]
+           "WindowAggregator"]

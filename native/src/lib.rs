@@ -6,9 +6,20 @@
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
+mod cells;
 mod chars;
+mod codec;
+mod fxhash;
 pub mod hashtags;
+pub mod mentions;
+mod pyfuncs;
+mod pywindows;
+pub mod replay;
+pub mod sketches;
+pub mod state;
 mod tables;
+mod tail;
+pub mod windows;
 
 /// The canonical form of one hashtag, or None if nothing valid remains.
 #[pyfunction]
@@ -29,5 +40,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UNICODE_VERSION", tables::UNICODE_VERSION)?;
     m.add_function(wrap_pyfunction!(normalise_hashtag, m)?)?;
     m.add_function(wrap_pyfunction!(extract_hashtags, m)?)?;
+    m.add_class::<pywindows::WindowAggregator>()?;
+    m.add_function(wrap_pyfunction!(pyfuncs::pack_mentions, m)?)?;
+    m.add_function(wrap_pyfunction!(pyfuncs::format_size, m)?)?;
+    m.add_function(wrap_pyfunction!(pyfuncs::py_stable_hash, m)?)?;
     Ok(())
 }

@@ -1,18 +1,20 @@
 """Stage ``count``: hashtag mentions in, closed windows out, with idempotent replay.
 
 ``Count`` wraps a ``detectors.windows.WindowAggregator`` for one
-``hashtag-mentions`` partition. Called with only mentions (the embedded
-runner), the batch's latest event time is the clock. Called by the worker,
-each message also names its ``source`` (the ``posts`` partition it came from),
-that source's ``offset`` and ``clock`` (latest event time seen there): a
-message at or below the last applied offset of its source is skipped, so
-re-sent or replayed messages are never counted twice.
+``hashtag-mentions`` partition. Mentions come as ``Mention`` records or
+already packed (``detectors.windows.pack_mentions``, the format of the
+``hashtag-mentions`` topic). Called with only mentions (the embedded runner),
+the batch's latest event time is the clock. Called by the worker, each message
+also names its ``source`` (the ``posts`` partition it came from), that
+source's ``offset`` and ``clock`` (latest event time seen there): a message at
+or below the last applied offset of its source is skipped, so re-sent or
+replayed messages are never counted twice.
 
 ``checkpoint()`` returns what changed since the last call as
-``{key: JSON-ready value or None}`` (None deletes the key): one key per
-hashtag (and per sketch window) plus the meta key ``""``; every value carries
-the applied-offset vector it reflects. ``restore(items)`` rebuilds the stage
-from the latest values, skipping per hashtag what its state already holds.
+``{key: bytes or None}`` (None deletes the key): one key per hashtag (and per
+sketch window) plus the meta key ``""``; every value carries the
+applied-offset vector it reflects. ``restore(items)`` rebuilds the stage from
+the latest values, skipping per hashtag what its state already holds.
 
 Examples
 --------
@@ -33,7 +35,7 @@ from __future__ import annotations
 import time
 
 from detectors.records import Mention, Window
-from detectors.windows import WindowAggregator
+from detectors.windows import WindowAggregator, pack_mentions
 
 __all__ = ["Count", "META_KEY"]
 
@@ -62,34 +64,23 @@ class Count:
         self.aggregator = WindowAggregator(sizes_ms, lateness_ms, late_policy, sources=sources,
                                            max_tags=max_tags, exact_authors=exact_authors)
         self.metrics = metrics
-        self.applied: dict[str, int] = {}
-        self._restored: dict[str, dict[str, int]] = {}
         self._late = (0, 0)
 
     @classmethod
     def from_settings(cls, settings, sources=(), metrics=None, **kwargs) -> Count:
         return cls(settings.window_ms, settings.lateness_ms, settings.late_policy, sources, metrics, **kwargs)
 
-    def process(self, mentions: list[Mention], *, source=None, offset: int | None = None,
+    @property
+    def applied(self) -> dict[str, int]:
+        """The last applied offset of every source."""
+        return self.aggregator.applied
+
+    def process(self, mentions: list[Mention] | bytes, *, source=None, offset: int | None = None,
                 clock: int | None = None) -> list[Window]:
         """Count a batch of mentions; returns the windows that closed (and corrections)."""
         started = time.perf_counter()
-        agg, out = self.aggregator, []
-        key = "" if source is None else str(source)
-        if offset is None or offset > self.applied.get(key, -1):
-            restored = self._restored
-            for mention in mentions:
-                if restored and offset is not None:
-                    vector = restored.get(mention.hashtag)
-                    if vector is not None and offset <= vector.get(key, -1):
-                        continue
-                out += agg.update(mention)
-            if offset is not None:
-                self.applied[key] = offset
-        if clock is None:
-            clock = max((m.max_ts for m in mentions), default=None)
-        if clock is not None:
-            out += agg.advance(clock, key)
+        packed = mentions if isinstance(mentions, bytes) else pack_mentions(mentions)
+        out = [Window(*w) for w in self.aggregator.process(packed, source, offset, clock)]
         if self.metrics is not None:
             self._record(out, time.perf_counter() - started)
         return out
@@ -101,31 +92,13 @@ class Count:
             self._record(out, 0.0)
         return out
 
-    def checkpoint(self) -> dict[str, object]:
-        """The changes since the last checkpoint: ``{key: value or None}``, meta key last."""
-        agg, vector = self.aggregator, dict(self.applied)
-        items: dict[str, object] = {}
-        for unit in sorted(agg.pop_dirty()):
-            state = agg.unit_state(unit)
-            items[unit] = None if state is None else {"v": vector, "s": state}
-        items[META_KEY] = {"v": vector, "m": agg.meta_state()}
-        return items
+    def checkpoint(self) -> dict[str, bytes | None]:
+        """The changes since the last checkpoint: ``{key: bytes or None}``, meta key last."""
+        return self.aggregator.checkpoint()
 
-    def restore(self, items: dict[str, object]) -> None:
+    def restore(self, items: dict[str, bytes | None]) -> None:
         """Rebuild from checkpoint values (the latest value of every key)."""
-        meta = items.get(META_KEY)
-        if meta is not None:
-            self.aggregator.load_meta(meta["m"])
-            self.applied = dict(meta["v"])
-        applied = self.applied
-        for unit, value in items.items():
-            if unit == META_KEY or value is None:
-                continue
-            self.aggregator.load_unit(unit, value["s"])
-            vector = value["v"]
-            if any(offset > applied.get(src, -1) for src, offset in vector.items()):
-                self._restored[unit] = vector
-        self.aggregator.pop_dirty()
+        self.aggregator.restore(items)
         self._late = (self.aggregator.late_applied, self.aggregator.late_dropped)
 
     def _record(self, windows: list[Window], seconds: float) -> None:

@@ -2,8 +2,8 @@
 
 ``PartitionCounts`` keeps one ``Count`` per assigned partition. ``snapshot()``
 turns what changed since the last snapshot into changelog records
-``(partition, key, value)`` (key ``b"<partition>/<unit>"``, value JSON or None
-to delete); the worker sends them to the changelog partition of the same
+``(partition, key, value)`` (key ``b"<partition>/<unit>"``, value the stage's
+checkpoint bytes or None to delete); the worker sends them to the changelog partition of the same
 number, flushes, and only then acknowledges the input messages they cover,
 so committed offsets never pass un-checkpointed state. After a restart or a
 rebalance ``restore`` rebuilds a partition's stage from the latest value of
@@ -29,8 +29,6 @@ from __future__ import annotations
 import logging
 import time
 from typing import Callable, Iterable
-
-import orjson
 
 from streams.stages import Count
 
@@ -62,7 +60,7 @@ class PartitionCounts:
         items = {}
         for key, value in table_items:
             if key.startswith(prefix) and value is not None:
-                items[key[len(prefix):].decode("utf-8")] = orjson.loads(value)
+                items[key[len(prefix):].decode("utf-8")] = bytes(value)
         count = self.make_count()
         count.restore(items)
         log.info("partition %d: restored %d checkpointed units, applied offsets %s",
@@ -99,6 +97,6 @@ class PartitionCounts:
                 continue
             for unit, value in count.checkpoint().items():
                 key = f"{partition}/{unit}".encode("utf-8")
-                records.append((partition, key, None if value is None else orjson.dumps(value)))
+                records.append((partition, key, value))
         self._changed.clear()
         return records

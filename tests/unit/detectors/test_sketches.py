@@ -6,7 +6,11 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from detectors.sketches import CountMin, DistinctCounter, HashCache, HyperLogLog, stable_hash
+from detectors import _native
+from detectors.records import Mention
+from detectors.windows import WindowAggregator
+
+from tests.oracles.sketches import CountMin, DistinctCounter, HashCache, HyperLogLog, stable_hash
 
 
 @pytest.mark.parametrize("n", [10, 1_000, 50_000])
@@ -30,7 +34,7 @@ def test_hyperloglog_ignores_duplicates_and_merges():
 def test_stable_hash_is_the_same_in_another_interpreter():
     import subprocess
     import sys
-    out = subprocess.run([sys.executable, "-c", "from detectors.sketches import stable_hash; print(stable_hash('小红书'))"],
+    out = subprocess.run([sys.executable, "-c", "from detectors._native import stable_hash; print(stable_hash('小红书'))"],
                          capture_output=True, text=True, check=True).stdout
     assert int(out) == stable_hash("小红书")
 
@@ -120,3 +124,30 @@ def test_count_min_with_precomputed_positions_counts_the_same():
     assert plain.to_state() == reused.to_state()
     assert [plain.estimate(f"k{i}") for i in range(23)] == [reused.estimate(f"k{i}", plain.positions(f"k{i}"))
                                                            for i in range(23)]
+
+
+@given(st.text())
+@settings(max_examples=300, deadline=None)
+def test_native_stable_hash_is_the_oracle_hash(text):
+    assert _native.stable_hash(text) == stable_hash(text)
+
+
+@given(st.integers(1, 3000), st.integers(0, 10 ** 6))
+@settings(max_examples=60, deadline=None)
+def test_native_window_authors_are_the_oracle_distinct_counter(n, seed):
+    """Same registers, same estimate: a window's authors equal ``DistinctCounter`` over the same names."""
+    rng = random.Random(seed)
+    names = [f"user{rng.randrange(10 ** 9)}" for _ in range(n)]
+    counter = DistinctCounter(threshold=256)
+    agg = WindowAggregator((60_000,), allowed_lateness=0, exact_authors=256)
+    for i in range(0, n, 97):
+        chunk = tuple(sorted(set(names[i:i + 97])))
+        agg.update(Mention("t", 0, 1, posts=1, authors=chunk))
+        counter.update(chunk)
+    known = agg.cells("t")[0][-1]
+    [window] = agg.flush()
+    assert window.authors == counter.count
+    if counter.exact:
+        assert known == ("items", sorted(stable_hash(a) for a in set(names)))
+    else:
+        assert known == ("hll", bytes(counter._hll._registers))

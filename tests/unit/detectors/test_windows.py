@@ -1,4 +1,3 @@
-import json
 import random
 from collections import defaultdict
 
@@ -131,7 +130,7 @@ def test_state_round_trip_mid_stream_gives_the_same_windows(seed, cut):
     first = WindowAggregator(**config)
     out = run(first, events[:cut])
     second = WindowAggregator(**config)
-    second.load_state(json.loads(json.dumps(first.to_state())))
+    second.load_state(bytes(first.to_state()))
     out += run(second, events[cut:]) + second.flush()
     assert out == expected
     assert (second.late_applied, second.late_dropped) == (whole.late_applied, whole.late_dropped)
@@ -144,7 +143,7 @@ def test_incremental_units_rebuild_the_same_state():
         agg.update(mention(*event))
         agg.advance(event[1])
         for unit in agg.pop_dirty():
-            copy.load_unit(unit, json.loads(json.dumps(agg.unit_state(unit))))
+            copy.load_unit(unit, agg.unit_state(unit))
     copy.load_meta(agg.meta_state())
     assert sorted(agg.units()) == sorted(copy.units())
     assert agg.advance(10 ** 9) + agg.flush() == copy.advance(10 ** 9) + copy.flush()

@@ -8,15 +8,14 @@ must return the same windows in the same order, with the same late, sketch
 and promotion counters.
 """
 
-import json
 import random
 
 from hypothesis import given, settings, strategies as st
 
 from detectors.records import Mention, Window
-from detectors.sketches import CountMin, DistinctCounter
-from detectors.windows import WindowAggregator
-from detectors.windows_state import format_size
+from detectors.windows import WindowAggregator, format_size
+
+from tests.oracles.sketches import CountMin, DistinctCounter, stable_hash
 
 
 class Reference:
@@ -33,7 +32,7 @@ class Reference:
         return {tag for tag, _, _ in self.cells}
 
     def snapshot(self):
-        return {key: (int(c["closed"]), c["posts"], c["views"], c["new"], authors(c["authors"].to_state()))
+        return {key: (c["closed"], c["posts"], c["views"], c["new"], authors(c["authors"]))
                 for key, c in self.cells.items()}
 
     def window(self, tag, size, start):
@@ -124,15 +123,18 @@ class Reference:
         return out
 
 
-def authors(state):
-    return ("hll", state["hll"]) if "hll" in state else ("items", sorted(state["items"]))
+def authors(counter):
+    """A ``DistinctCounter`` as the native cells show authors: sorted name hashes, or the registers."""
+    if counter.exact:
+        return ("items", sorted(stable_hash(name) for name in counter._items))
+    return ("hll", bytes(counter._hll._registers))
 
 
 def snapshot(agg):
-    """Every cell of ``agg`` from its checkpoint state: closed flag, counts, authors exact or sketched."""
-    return {(tag, size, start): (closed, posts, views, new, authors(known))
+    """Every cell of ``agg``: closed flag, counts, authors exact (by hash) or sketched (registers)."""
+    return {(tag, size, start): (closed, posts, views, new, known)
             for tag in agg.units() if not tag.startswith(":")
-            for size, start, closed, posts, views, new, known in agg.unit_state(tag)}
+            for size, start, closed, posts, views, new, known in agg.cells(tag)}
 
 
 configs = st.fixed_dictionaries({
@@ -170,10 +172,10 @@ def restored(agg, config, incremental):
     copy = WindowAggregator(**config)
     if incremental:  # unit by unit, as the worker's changelog does
         for unit in agg.units():
-            copy.load_unit(unit, json.loads(json.dumps(agg.unit_state(unit))))
-        copy.load_meta(json.loads(json.dumps(agg.meta_state())))
+            copy.load_unit(unit, bytes(agg.unit_state(unit)))
+        copy.load_meta(bytes(agg.meta_state()))
     else:
-        copy.load_state(json.loads(json.dumps(agg.to_state())))
+        copy.load_state(bytes(agg.to_state()))
     return copy
 
 
@@ -212,22 +214,24 @@ def test_the_stress_paths_are_reached():
     assert agg.late_applied > 0 and agg.sketched_posts > 0 and promoted and estimated
 
 
-def test_checkpoints_written_with_distinct_counters_restore():
-    """Cells store authors in the ``DistinctCounter.to_state`` form, exact or sketched."""
+def test_restored_cells_keep_authors_exact_then_sketched_as_distinct_counters_do():
+    """Authors survive a checkpoint exact (below the threshold) or sketched, and go on counting."""
     exact, sketched = DistinctCounter(threshold=3), DistinctCounter(threshold=3)
-    exact.update(["a", "b"])
-    sketched.update([f"u{i}" for i in range(50)])
-    state = {"meta": {"clocks": {"": 0}, "wm": -60_000, "late": [0, 0], "sketched": 0},
-             "units": {"fyp": [[60_000, 0, 0, 2, 5, 1, exact.to_state()],
-                               [300_000, 0, 0, 9, 0, 0, sketched.to_state()]]}}
     agg = WindowAggregator((60_000, 300_000), exact_authors=3)
-    agg.load_state(json.loads(json.dumps(state)))
-    agg.update(Mention("fyp", 0, 10, posts=1, authors=("b", "c")))
+    agg.update(Mention("fyp", 0, 10, posts=2, views=5, new_authors=1, authors=("a", "b")))
+    exact.update(["a", "b"])
+    sketched.update(["a", "b"])
+    many = tuple(f"u{i}" for i in range(50))
+    agg.update(Mention("fyp", 60_000, 70_000, posts=7, authors=many))
+    sketched.update(many)
+    copy = WindowAggregator((60_000, 300_000), exact_authors=3)
+    copy.load_state(bytes(agg.to_state()))
+    copy.update(Mention("fyp", 0, 20, posts=1, authors=("b", "c")))
     exact.update(["b", "c"])
     sketched.update(["b", "c"])
-    assert [(w.size, w.posts, w.authors) for w in agg.flush()] == [("1m", 3, exact.count),
-                                                                  ("5m", 10, sketched.count)]
+    windows = [(w.size, w.window_start, w.posts, w.authors) for w in copy.flush()]
+    assert windows == [("1m", 0, 3, exact.count), ("1m", 60_000, 7, 50), ("5m", 0, 10, sketched.count)]
     assert exact.exact and not sketched.exact
-    cells = agg.to_state()["units"]["fyp"]
-    assert sorted(cells[0][-1]["items"]) == ["a", "b", "c"]
-    assert cells[1][-1] == sketched.to_state()
+    cells = {(size, start): known for size, start, _, _, _, _, known in copy.cells("fyp")}
+    assert cells[(60_000, 0)] == authors(exact)
+    assert cells[(300_000, 0)] == authors(sketched)

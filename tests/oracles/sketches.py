@@ -1,6 +1,8 @@
-"""Small, serialisable sketches: HyperLogLog, exact-then-HLL distinct counts, Count-Min.
+"""The sketches of the window aggregator in plain Python: the oracle of the native ones.
 
-They bound the memory of long-tail hashtags and of large author sets. Hashes
+HyperLogLog, exact-then-HLL distinct counts and Count-Min as the native
+aggregator (``detectors._native``) must compute them: the reference aggregator
+in ``tests/unit/detectors/test_windows_reference.py`` counts with these. Hashes
 are stable across processes (BLAKE2b, not Python's salted ``hash``), so a
 sketch restored from a checkpoint in another process keeps counting
 correctly. ``to_state()`` gives a JSON-ready dict; ``from_state`` rebuilds.
