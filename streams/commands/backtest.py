@@ -107,14 +107,17 @@ def _report(path: Path, doc: dict, summary: Summary, recorder, scorer, truth: di
     write_report(path, doc, plots, note)
 
 
-def _counts_recorded(path: Path, tag: str | None, tz):
+def _counts_recorded(path: Path, tag: str | None, tz, truth: dict | None, labelled: list | None):
+    """The recorder, scorer and labels of a count-series report (``--windows`` spans drawn on its one series)."""
     from streams.report import SeriesRecorder
 
-    _, interval, windows = count_series(path, tag, tz)
+    name, interval, windows = count_series(path, tag, tz)
     scorer = counts_detect(interval).model.scorer
     recorder = SeriesRecorder(scorer.fast_ms, scorer.slow_ms)
     recorder.windows(windows)
-    return recorder, scorer
+    if labelled:
+        truth = {**(truth or {}), "windows": [{"tag": name, "start": a, "end": b} for a, b in labelled]}
+    return recorder, scorer, truth
 
 
 def _recorded(pipeline: Pipeline, report: Path | None):
@@ -156,6 +159,7 @@ def backtest(files, labels_path, counts, tag, windows_path, timezone_name, name,
         raise UsageError("give input files, or --counts FILE.csv, or --scenario NAME (exactly one of them)")
     truth = _load_labels(labels_path) if labels_path else None
     recorder = scorer = nab = None
+    report_truth = None  # a count series with --windows: its labels with the windows added
     if counts is not None:
         if not counts.is_file():
             raise InputError(f"cannot read {counts}: no such file")
@@ -163,7 +167,7 @@ def backtest(files, labels_path, counts, tag, windows_path, timezone_name, name,
         summary, source = run_counts(counts, tag, tz=tz), str(counts)
         nab = score_series(counts, summary.alerts, windows, tag, tz) if windows is not None else None
         if report is not None:
-            recorder, scorer = _counts_recorded(counts, tag, tz)
+            recorder, scorer, report_truth = _counts_recorded(counts, tag, tz, truth, windows)
     else:
         settings = detection_settings(Settings.build({}))
         pipeline = Pipeline(settings)
@@ -182,7 +186,7 @@ def backtest(files, labels_path, counts, tag, windows_path, timezone_name, name,
     if nab is not None:
         doc["nab"] = nab
     if report is not None:
-        _report(report, doc, summary, recorder, scorer, truth)
+        _report(report, doc, summary, recorder, scorer, report_truth or truth)
     for line in describe_rejected(summary):
         click.echo(line, err=True)
     if as_json:

@@ -1,7 +1,8 @@
 """Which hashtags a report plots, and their figures.
 
 ``tag_plots(recorder, scorer, alerts, truth)`` makes one figure per hashtag
-that had an alert episode or is labelled (a surge or a decoy), at most
+that had an alert episode or is labelled (a surge, a decoy, or an anomaly
+window of a count series: ``truth["windows"]``, rows of tag, start, end), at most
 ``MAX_PLOTS`` of them (episodes and labels first), and says how many it left
 out. The band uses the scorer's half-lives, noise floor and start threshold.
 """
@@ -24,6 +25,11 @@ def _spans(tag: str, truth: dict | None) -> tuple[list, list[str]]:
         if row["tag"] == tag:
             spans.append((row["start"], row["end"], "#2ca02c", "labelled surge"))
             what.append(f"labelled surge ({row.get('shape', '?')})")
+    windows = [row for row in (truth or {}).get("windows", []) if row["tag"] == tag]
+    for row in windows:
+        spans.append((row["start"], row["end"], "#2ca02c", "labelled window"))
+    if windows:
+        what.append(f"{len(windows)} labelled window" + ("s" if len(windows) != 1 else ""))
     for row in (truth or {}).get("decoys", []):
         if row["tag"] == tag:
             what.append(f"{row['kind']} decoy")
@@ -38,7 +44,7 @@ def tag_plots(recorder: SeriesRecorder, scorer, alerts: list[Alert], truth: dict
     by_tag: dict[str, list[Alert]] = {}
     for alert in alerts:
         by_tag.setdefault(alert.hashtag, []).append(alert)
-    labelled = [r["tag"] for r in (truth or {}).get("surges", [])] + [r["tag"] for r in (truth or {}).get("decoys", [])]
+    labelled = [r["tag"] for key in ("surges", "windows", "decoys") for r in (truth or {}).get(key, [])]
     episodes = sorted((t for t in by_tag if any(a.state == "started" for a in by_tag[t])),
                       key=lambda t: -max(a.score for a in by_tag[t]))
     wanted = list(dict.fromkeys(episodes + labelled))

@@ -74,3 +74,19 @@ def test_counts_report_plots_the_one_series_with_its_labels(tmp_path, browser, c
     figures = _figures(browser)
     assert [f["alt"] for f in figures] == ["#cats: 1 trend episode, labelled surge (flash)"]
     assert figures[0]["done"] and figures[0]["w"] > 600
+
+
+def test_counts_report_draws_the_nab_windows_given_with_windows(tmp_path, browser, capsys):
+    rows = [f"{1736640000 + 3600 * i},{20 + (i % 3) + (400 if 60 <= i < 66 else 0)}" for i in range(120)]
+    counts = tmp_path / "cats.csv"
+    counts.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
+    windows = tmp_path / "windows.json"
+    windows.write_text(json.dumps({"cats.csv": [["2025-01-14 10:00:00", "2025-01-14 20:00:00"],
+                                                ["2025-01-16 00:00:00", "2025-01-16 04:00:00"]]}))
+    report = tmp_path / "counts.html"
+    assert main(["backtest", "--counts", str(counts), "--windows", str(windows), "--report", str(report)]) == 0
+    capsys.readouterr()
+    browser.get(report.as_uri())
+    figures = _figures(browser)
+    assert [f["alt"] for f in figures] == ["#cats: 1 trend episode, 2 labelled windows"]
+    assert figures[0]["done"] and figures[0]["w"] > 600
