@@ -1,5 +1,5 @@
 """Click options shared by several commands: producing events (simulate, replay), Kafka security (all),
-count-series time zones (backtest, replay, run)."""
+count-series time zones (backtest, replay, run), how alerts are shown (run, watch)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from streams.errors import UsageError
 from streams.kafka.producer import MAX_RECORD_BYTES
 from streams.settings import SASL_MECHANISMS, SECURITY_PROTOCOLS
 
-__all__ = ["producer_options", "security_options", "bind_option", "timezone_option", "SECURITY_FIELDS"]
+__all__ = ["producer_options", "security_options", "bind_option", "display_options", "timezone_option", "SECURITY_FIELDS"]
 
 SECURITY_FIELDS = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password_file", "ssl_cafile",
                    "ssl_certfile", "ssl_keyfile", "ssl_key_password_file", "ssl_check_hostname")
@@ -24,6 +24,20 @@ bind_option = click.option(
     "--bind", default=None, metavar="ADDRESS",
     help="Address the HTTP endpoints (metrics, Faust's web server) listen on; 0.0.0.0 for every interface "
          "[env TRENDWATCH_BIND; default 127.0.0.1].")
+
+
+def display_options(command):
+    """``--plain``, ``--progress/--no-progress`` and ``--all-steps``: how a command shows its alerts."""
+    for option in reversed([
+        click.option("--plain", is_flag=True, help="One line per alert instead of the live view (the default "
+                                                    "when stdout is not a terminal)."),
+        click.option("--progress/--no-progress", default=None,
+                     help="With line output, a progress line on stderr [default: if stderr is a terminal]."),
+        click.option("--all-steps", is_flag=True,
+                     help="Print every ongoing alert step, not one per 6 h per episode."),
+    ]):
+        command = option(command)
+    return command
 
 
 def timezone_option(name: str):

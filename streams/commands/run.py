@@ -19,9 +19,8 @@ from pathlib import Path
 import click
 
 from detectors.evaluation import evaluate
-from streams.commands.options import bind_option, security_options
+from streams.commands.options import bind_option, display_options, security_options, timezone_option
 from streams.commands.run_kafka import run_on_kafka, run_settings
-from streams.commands.options import timezone_option
 from streams.embedded.counts import is_count_series, run_counts
 from streams.embedded.runner import Pipeline, ReadShare, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import UsageError
@@ -161,11 +160,7 @@ def _metrics_server(metrics: Metrics, settings: Settings, trends=None, readiness
               help="Serve Prometheus metrics on this local port, 0 = any free one [default 9464].")
 @click.option("--broker", default=None, metavar="URL",
               help="Run through Kafka instead: a worker child process, this run's own topics.")
-@click.option("--plain", is_flag=True, help="One line per alert instead of the live view (the default when "
-                                            "stdout is not a terminal).")
-@click.option("--progress/--no-progress", default=None,
-              help="With line output, a progress line on stderr [default: if stderr is a terminal].")
-@click.option("--all-steps", is_flag=True, help="Print every ongoing alert step, not one per 6 h per episode.")
+@display_options
 @bind_option
 @security_options
 def run(name, seed, scale, inputs, tag, timezone_name, speed, follow, metrics_port, broker, plain, progress,

@@ -19,7 +19,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from detectors.records import Alert, Window
-from streams.commands.options import security_options
+from streams.commands.options import display_options, security_options
 from streams.commands.topics import broker_option
 from streams.errors import BrokerUnavailable, UsageError
 from streams.kafka.security import client_config
@@ -116,11 +116,7 @@ def _dispatch(records, alerts_topic: str, view) -> int:
 @click.option("--from-beginning", is_flag=True, help="Read the topics from their start, not from now.")
 @click.option("--size", default=None, metavar="DURATION",
               help="Window size of the trending table, e.g. 5m [default: the detector's slow size, 1h].")
-@click.option("--plain", is_flag=True, help="One line per alert instead of the live view (the default when "
-                                            "stdout is not a terminal).")
-@click.option("--progress/--no-progress", default=None,
-              help="With line output, a progress line on stderr [default: if stderr is a terminal].")
-@click.option("--all-steps", is_flag=True, help="Print every ongoing alert step, not one per 6 h per episode.")
+@display_options
 @security_options
 def watch(broker, topic_prefix, app_id, from_beginning, size, plain, progress, all_steps, security) -> None:
     """Show the trends of a running pipeline live: its alerts and closed windows, read from Kafka."""
