@@ -52,37 +52,48 @@ def table(results: list[dict]) -> list[str]:
 
 
 def targets(results: list[dict]) -> list[str]:
+    """The target table; a target these scenarios cannot measure is named in a line after it, not failed."""
     surges = [s for r in results for s in r["surges"]]
     true = sum(r["true_alerts"] for r in results)
     trends = sum(r["trend_episodes"] for r in results)
     later_trends = sum(r["trend_episodes_after_day_one"] for r in results)
     later_true = later_trends - sum(r["false_trend_episodes_after_day_one"] for r in results)
-    recall = sum(s["detected"] for s in surges) / len(surges)
     flash = [s["delay_min"] for s in surges if s["shape"] == "flash" and s["detected"]]
     slow = [s["delay_fraction"] for s in surges if s["shape"] in ("logistic", "ramp") and s["detected"]]
     steady = next((r for r in results if r["scenario"] == "steady-week"), None)
     bots = [d for r in results for d in r["decoys"] if d["kind"] == "bot"]
     periodic = [d for r in results for d in r["decoys"] if d["kind"] == "periodic"]
-    checks = [
-        ("recall >= 0.95 (pooled)", f"{recall:.3f}", recall >= 0.95),
-        ("precision >= 0.95 (pooled, all episodes)", f"{true / max(trends, 1):.3f}", true / max(trends, 1) >= 0.95),
-        ("precision >= 0.95 (pooled, episodes after day one)", f"{later_true / max(later_trends, 1):.3f}",
-         later_true / max(later_trends, 1) >= 0.95),
+    checks = [  # (target, measured or None when nothing here measures it, its limit test)
+        ("recall >= 0.95 (pooled)", _ratio(sum(s["detected"] for s in surges), len(surges)), lambda v: v >= 0.95),
+        ("precision >= 0.95 (pooled, all episodes)", _ratio(true, trends), lambda v: v >= 0.95),
+        ("precision >= 0.95 (pooled, episodes after day one)", _ratio(later_true, later_trends), lambda v: v >= 0.95),
         ("steady-week: zero trend episodes after day one",
-         _fmt(steady and steady["false_trend_episodes_after_day_one"]),
-         steady is not None and steady["false_trend_episodes_after_day_one"] == 0),
-        ("bot-pushed tag never trend", str(sum(d["trend_episodes"] for d in bots)),
-         all(d["trend_episodes"] == 0 for d in bots)),
-        ("daily-periodic tag not alerted after day one", str(sum(d["episodes_after_day_one"] for d in periodic)),
-         all(d["episodes_after_day_one"] == 0 for d in periodic)),
-        ("median flash delay <= 15 min", _fmt(statistics.median(flash) if flash else None, 1),
-         bool(flash) and statistics.median(flash) <= 15),
-        ("slow burns within the first 20% of their rise (max delay / duration)", _fmt(max(slow) if slow else None, 3),
-         bool(slow) and max(slow) <= 0.2),
+         steady["false_trend_episodes_after_day_one"] if steady else None, lambda v: v == 0),
+        ("bot-pushed tag never trend", sum(d["trend_episodes"] for d in bots) if bots else None, lambda v: v == 0),
+        ("daily-periodic tag not alerted after day one",
+         sum(d["episodes_after_day_one"] for d in periodic) if periodic else None, lambda v: v == 0),
+        ("median flash delay <= 15 min", statistics.median(flash) if flash else None, lambda v: v <= 15),
+        ("slow burns within the first 20% of their rise (max delay / duration)", max(slow) if slow else None,
+         lambda v: v <= 0.2),
     ]
+    digits = (3, 3, 3, 0, 0, 0, 1, 3)
     out = ["| target | measured | met |", "|---|---|---|"]
-    out += [f"| {name} | {value} | {'yes' if ok else 'NO'} |" for name, value, ok in checks]
+    out += [f"| {name} | {_fmt(value, d)} | {'yes' if ok(value) else 'NO'} |"
+            for (name, value, ok), d in zip(checks, digits) if value is not None]
+    missing = [name for name, value, _ in checks if value is None]
+    if not surges:
+        out += ["", NO_SURGE]
+    elif missing:
+        out += ["", "Not measured by these scenarios: " + "; ".join(missing) + "."]
     return out
+
+
+NO_SURGE = ("No labelled surge in these scenarios: recall and detection delays are not measured (nor precision "
+            "without a trend episode); give a scenario with surges to check them.")
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
 
 
 def main() -> None:
