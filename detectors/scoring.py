@@ -18,7 +18,7 @@ from typing import NamedTuple
 from detectors.baseline import HOUR_MS, TagState
 from detectors.records import Window
 
-__all__ = ["ESTABLISHED", "VAR_CLIP", "Thresholds", "Verdict", "span_text", "spread", "unknown_authors", "z_score"]
+__all__ = ["ESTABLISHED", "VAR_CLIP", "Thresholds", "Verdict", "size_name", "span_text", "spread", "unknown_authors", "z_score"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,13 @@ def z_score(observed: float, expected: float) -> float:
 def unknown_authors(w: Window) -> bool:
     return w.authors == 0 and w.posts > 0
 
+
+def size_name(ms: int) -> str:
+    """A window size as records name it: ``5m``, ``1h``, ``1500ms``."""
+    for unit, size in (("d", 86_400_000), ("h", HOUR_MS), ("m", 60_000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
 
 
 def span_text(ms: int) -> str:

@@ -28,14 +28,14 @@ Only tags that matter get exact state (``TagState``); the long tail lives in a
 from __future__ import annotations
 
 import math
-import sys
 
 from river import base as river_base
 
 from detectors.baseline import HOUR_MS, TagState, decayed, ew_alpha, weight
 from detectors.longtail import DecayingCountMin
 from detectors.records import Window
-from detectors.scoring import ESTABLISHED, VAR_CLIP, Thresholds, Verdict, span_text, spread, unknown_authors, z_score
+from detectors.scoring import (ESTABLISHED, VAR_CLIP, Thresholds, Verdict, size_name, span_text, spread,
+                               unknown_authors, z_score)
 
 __all__ = ["Thresholds", "Verdict", "SurgeScorer"]  # Thresholds and Verdict live in detectors.scoring
 
@@ -122,15 +122,21 @@ class SurgeScorer(river_base.AnomalyDetector):
         self._tail_values: list[float] = []
         self._origin: int | None = None
         self._unconfirmed: dict[tuple[str, int], Verdict] = {}
+        self.observe = None
+        """None, or called with ``(window, expected, dispersion)`` of every window of a tracked tag as it
+        is scored (expected never below the noise floor): what a report draws. Not part of the state."""
+
+    def __getstate__(self):
+        return {**self.__dict__, "observe": None}
 
     # -- River's interface ---------------------------------------------------------
     def learn_one(self, x: dict) -> None:
         """Learn a window given as a dict: Window fields plus ``total`` (River's verb)."""
-        self.update(Window.from_dict(x), x.get("total"), x["size"] != _size_name(self.fast_ms))
+        self.update(Window.from_dict(x), x.get("total"), x["size"] != size_name(self.fast_ms))
 
     def score_one(self, x: dict) -> float:
         """The score a window would get now, without learning it (River's verb)."""
-        window, slow = Window.from_dict(x), x["size"] != _size_name(self.fast_ms)
+        window, slow = Window.from_dict(x), x["size"] != size_name(self.fast_ms)
         state = self._states.get(window.hashtag)
         total = 1 if x.get("total") is None else max(x["total"], window.posts, 1)
         expected = self._expected(state, window, total, int(slow))
@@ -173,6 +179,8 @@ class SurgeScorer(river_base.AnomalyDetector):
                 self._tail_values.append(observed / total)
             return None
         expected = self._expected(state, w, total, channel)
+        if self.observe is not None:
+            self.observe(w, max(expected, self._floor[channel]), spread(state, channel))
         verdict = None if warming else self._judge(w, state, observed, expected, channel)
         if self.thresholds.confirm is not None and unknown_authors(w):
             verdict = self._confirmed(w, channel, verdict)
@@ -288,13 +296,4 @@ class SurgeScorer(river_base.AnomalyDetector):
     @property
     def bytes_per_tag(self) -> int:
         """Memory of one tracked tag: its state object, profile and dict entry (key excluded)."""
-        probe = TagState()
-        return (sys.getsizeof(probe) + sys.getsizeof(probe._profile) + sys.getsizeof(probe._seen)
-                + 4 * sys.getsizeof(0.5) + 4 * sys.getsizeof(10**12) + 100)
-
-
-def _size_name(ms: int) -> str:
-    for unit, size in (("d", 86_400_000), ("h", HOUR_MS), ("m", 60_000), ("s", 1000)):
-        if ms % size == 0:
-            return f"{ms // size}{unit}"
-    return f"{ms}ms"
+        return TagState.footprint()

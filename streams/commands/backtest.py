@@ -112,9 +112,14 @@ def _counts_recorded(path: Path, tag: str | None, tz, truth: dict | None, labell
     from streams.report import SeriesRecorder
 
     name, interval, windows = count_series(path, tag, tz)
-    scorer = counts_detect(interval).model.scorer
+    detect = counts_detect(interval)  # the run's detector again, deterministic: its band as it scored
+    scorer = detect.model.scorer
     recorder = SeriesRecorder(scorer.fast_ms, scorer.slow_ms)
     recorder.windows(windows)
+    scorer.observe = recorder.scored
+    for window in windows:
+        detect.process([window])
+    detect.flush()
     if labelled:
         truth = {**(truth or {}), "windows": [{"tag": name, "start": a, "end": b} for a, b in labelled]}
     return recorder, scorer, truth
@@ -128,6 +133,7 @@ def _recorded(pipeline: Pipeline, report: Path | None):
     scorer = pipeline.detect.model.scorer
     recorder = SeriesRecorder(scorer.fast_ms, scorer.slow_ms)
     pipeline.on_windows = recorder.windows
+    scorer.observe = recorder.scored
     return recorder
 
 

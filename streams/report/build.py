@@ -4,7 +4,8 @@
 that had an alert episode or is labelled (a surge, a decoy, or an anomaly
 window of a count series: ``truth["windows"]``, rows of tag, start, end), at most
 ``MAX_PLOTS`` of them (episodes and labels first), and says how many it left
-out. The band uses the scorer's half-lives, noise floor and start threshold.
+out. The band is what the scorer expected and the dispersion it learnt
+(``SeriesRecorder.scored``), up to its start threshold.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from pathlib import Path
 from streams.errors import InputError
 from streams.live.text import fmt_time, plural, views
 
-__all__ = ["write_report", "report_html", "readable", "MEASURES"]
+__all__ = ["write_report", "report_html", "readable", "MEASURES", "LEGEND"]
 
 MEASURES = {
     "precision": "Precision (trend episodes on a labelled surge)",
@@ -30,6 +30,14 @@ MEASURES = {
     "median_flash_delay_min": "Median delay of flash surges (min)",
     "max_slow_burn_delay_fraction": "Longest slow-burn delay (share of its duration)",
 }
+
+LEGEND = ("Posts per window at the detector's fast and slow sizes. The band runs from the posts the detector "
+          "expected of each window (its baseline, normalised by total volume, with its hour-of-day "
+          "profile) to the level that would start an episode: the start threshold in units of "
+          "the tag's own learnt dispersion, as the scorer used them, not Poisson noise, so a bursty tag has a "
+          "wide band. Before the detector kept state for a tag (the long tail) the band is an exponentially "
+          "weighted mean of its own windows with Poisson noise. Red line: a trend starts; orange: a suspicious "
+          "burst; grey dashes: an episode resolves; shaded: a labelled span.")
 
 _STYLE = ("body{font-family:'DejaVu Sans','Noto Sans CJK JP',sans-serif;margin:2em;max-width:70em;color:#222}"
           "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{padding:3px 10px;text-align:left;"
@@ -92,11 +100,8 @@ def report_html(doc: dict, plots: list[tuple[str, bytes]], note: str = "") -> st
     if doc.get("evaluation"):
         parts.append(_evaluation(doc["evaluation"]))
     parts.append(_episodes(doc["alerts"]))
-    parts.append("<h2>Series</h2><p class=muted>Posts per window at the detector's fast and slow sizes; the "
-                 "band runs from an exponentially weighted baseline of the tag's own earlier windows to the level "
-                 "that would start an episode (the detector also normalises by total volume and hour of day). "
-                 "Red line: a trend starts; orange: a suspicious burst; grey dashes: an episode resolves; "
-                 "shaded: a labelled span.</p>" + (f"<p class=muted>{esc(note)}</p>" if note else ""))
+    parts.append(f"<h2>Series</h2><p class=muted>{esc(LEGEND)}</p>"
+                 + (f"<p class=muted>{esc(note)}</p>" if note else ""))
     for heading, png in plots:
         data = base64.b64encode(png).decode("ascii")
         parts.append(f"<figure><img alt='{esc(heading)}' src='data:image/png;base64,{data}'></figure>")

@@ -1,6 +1,6 @@
 """Plots of a report with matplotlib: one PNG per hashtag, its fast and slow series one above the other.
 
-Each panel shows the posts per window, the baseline and the band up to the
+Each panel shows the posts per window, what the detector expected and the band up to the
 detector's start threshold, the labelled spans (a surge, a bot decoy) and a
 marker for every alert step (started: red for a trend, orange for a
 suspicious burst; resolved: grey). Text is drawn with DejaVu Sans and, for
@@ -35,8 +35,9 @@ def _dt(ms: int) -> datetime:
 def _panel(ax, series: Series, alerts, spans) -> None:
     x = [_dt(e) for e in series.ends]
     ax.fill_between(x, series.expected, series.upper, step="pre", color="#1f77b4", alpha=0.15,
-                    label="baseline to start threshold")
-    ax.step(x, series.expected, where="pre", color="#1f77b4", linewidth=0.8, alpha=0.7, label="baseline")
+                    label="expected to start threshold (learnt dispersion)" if series.learnt
+                    else "baseline to start threshold (Poisson)")
+    ax.step(x, series.expected, where="pre", color="#1f77b4", linewidth=0.8, alpha=0.7, label="expected")
     ax.step(x, series.posts, where="pre", color="black", linewidth=0.9, label="posts per window")
     for start, end, colour, label in spans:
         ax.axvspan(_dt(start), _dt(end), color=colour, alpha=0.12, label=label)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from streams.cli import main
-from streams.report import missing_glyphs
+from streams.report import LEGEND, missing_glyphs
 from streams.sources.scenario import load_scenario
 from streams.sources.simulator import generate, labels
 
@@ -74,6 +74,8 @@ def test_counts_report_plots_the_one_series_with_its_labels(tmp_path, browser, c
     figures = _figures(browser)
     assert [f["alt"] for f in figures] == ["#cats: 1 trend episode, labelled surge (flash)"]
     assert figures[0]["done"] and figures[0]["w"] > 600
+    legend = browser.find_element("xpath", "//h2[text()='Series']/following-sibling::p[1]").text
+    assert legend == LEGEND and "learnt dispersion" in legend and "not Poisson" in legend
 
 
 def test_counts_report_draws_the_nab_windows_given_with_windows(tmp_path, browser, capsys):
