@@ -44,6 +44,8 @@ class PartitionCounts:
         self.make_count = make_count
         self.counts: dict[int, Count] = {}
         self.last_input: dict[int, float] = {}
+        self.flushed: set[int] = set()
+        """Partitions idle-flushed since their last input."""
         self._changed: set[int] = set()
 
     def get(self, partition: int, table_items: Callable[[], Iterable[tuple[bytes, bytes]]]) -> Count:
@@ -52,6 +54,7 @@ class PartitionCounts:
         if count is None:
             count = self.counts[partition] = self._restore(partition, table_items())
         self.last_input[partition] = time.monotonic()
+        self.flushed.discard(partition)
         self._changed.add(partition)
         return count
 
@@ -72,17 +75,19 @@ class PartitionCounts:
         for partition in [p for p in self.counts if p not in partitions]:
             del self.counts[partition]
             self.last_input.pop(partition, None)
+            self.flushed.discard(partition)
             self._changed.discard(partition)
 
     def idle(self, seconds: float) -> list[tuple[int, Count]]:
-        """Stages whose partition had no input for ``seconds`` and still hold open windows."""
+        """Stages whose partition had no input for ``seconds`` and was not flushed since."""
         now = time.monotonic()
-        out = []
-        for partition, count in self.counts.items():
-            if now - self.last_input.get(partition, now) >= seconds and count.aggregator.has_open:
-                self._changed.add(partition)
-                out.append((partition, count))
-        return out
+        return [(partition, count) for partition, count in self.counts.items()
+                if partition not in self.flushed and now - self.last_input.get(partition, now) >= seconds]
+
+    def mark_flushed(self, partition: int) -> None:
+        """``partition`` was idle-flushed: its state changed, and it waits for input again."""
+        self.flushed.add(partition)
+        self._changed.add(partition)
 
     @property
     def tracked_tags(self) -> int:

@@ -6,25 +6,32 @@ flushes) it sends the changed count state to the table's changelog, flushes
 the producer (so mentions, windows and state are all on the broker), and only
 then acknowledges the input messages processed before, so that Faust commits
 their offsets. Open windows of a mentions partition idle for
-``settings.idle_flush`` seconds are flushed (published).
+``settings.idle_flush`` seconds are flushed (published), once no input is
+pending upstream (``streams.worker.backlog``): a slow or dead worker's posts
+still to come are no idleness.
 
 Each mentions partition also publishes its watermark on ``hashtag-windows``
 (key ``WATERMARK_KEY``, value ``{"partition", "partitions", "watermark"}``)
 whenever it crosses a minute or flushes, so that the detect agent completes a
-moment only when every partition has published its windows for it.
+moment only when every partition has published its windows for it. The record
+of an idle flush says ``"flushed": true`` (its watermark may be null: a
+partition that never had input); the first after new input says it no more.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import time
 
 import orjson
+from kafka import TopicPartition
 
 from detectors.records import Mention, Rejected
 from streams.stages import Count, Extract
 from streams.worker.acks import AckAfterCheckpoint
+from streams.worker.backlog import Backlog
 from streams.worker.checkpoint import PartitionCounts
 
 __all__ = ["Flow", "CLOCK_EVERY_MS", "DLQ_MAX_BYTES", "WATERMARK_KEY", "WATERMARK_EVERY_MS", "dead_letter"]
@@ -38,6 +45,8 @@ WATERMARK_KEY = b"\x00watermark"
 """Key of the watermark records on ``hashtag-windows`` (no hashtag starts with NUL)."""
 WATERMARK_EVERY_MS = 60_000
 """A mentions partition publishes its watermark when it crosses a multiple of this."""
+BACKLOG_EVERY = 1.0
+"""Seconds between two queries of the input pending upstream, while a partition waits to flush."""
 DLQ_MAX_BYTES = 512 * 1024
 """Largest dead-letter value; a larger rejected record keeps its first this many bytes (the
 producer's request limit is 1 MiB) and says so in its ``truncated`` header."""
@@ -68,11 +77,14 @@ class Flow(AckAfterCheckpoint):
         self.mentions = topics["hashtag-mentions"]
         self._names = {name: topic.get_topic_name() for name, topic in topics.items()}
         self.extract = Extract.from_settings(settings, metrics)
+        self.posts_partitions = posts_partitions
         sources = tuple(range(posts_partitions))
         self.counts = PartitionCounts(lambda: Count.from_settings(settings, sources=sources, metrics=metrics))
         self.windows_published = 0
         self._sent_clock: dict[tuple[int, int], int] = {}
         self._sent_watermark: dict[int, int] = {}
+        self.backlog = Backlog(settings)
+        self._backlog_checked = 0.0
 
     async def on_posts(self, event) -> None:
         message = event.message
@@ -105,6 +117,7 @@ class Flow(AckAfterCheckpoint):
 
     async def on_mentions(self, event) -> None:
         message = event.message
+        resumed = message.partition in self.counts.flushed
         count = self.counts.get(message.partition, self._table_items)
         headers = dict(message.headers or ())
         try:
@@ -117,24 +130,27 @@ class Flow(AckAfterCheckpoint):
                       message.partition, message.offset, exc)
             return
         await self._publish(count.process(mentions, source=source, offset=offset, clock=clock))
-        await self._publish_watermark(message.partition, count.aggregator.watermark)
+        await self._publish_watermark(message.partition, count.aggregator.watermark, force=resumed)
 
     async def _publish(self, windows) -> None:
         for window in windows:
             await self._send("hashtag-windows", window.hashtag.encode("utf-8"), _window_json(window), None, None)
         self.windows_published += len(windows)
 
-    async def _publish_watermark(self, partition: int, watermark: int | None, force: bool = False) -> None:
-        """Tell the detect agent how far this partition's windows are complete."""
-        if watermark is None:
-            return
+    async def _publish_watermark(self, partition: int, watermark: int | None, force: bool = False,
+                                 flushed: bool = False) -> None:
+        """Tell the detect agent how far this partition's windows are complete (and whether it is idle)."""
         last = self._sent_watermark.get(partition)
-        if not force and last is not None and watermark // WATERMARK_EVERY_MS <= last // WATERMARK_EVERY_MS:
+        if not flushed and (watermark is None or not force and last is not None
+                            and watermark // WATERMARK_EVERY_MS <= last // WATERMARK_EVERY_MS):
             return
-        self._sent_watermark[partition] = watermark if last is None else max(last, watermark)
-        value = orjson.dumps({"partition": partition, "partitions": self.extract.partitions,
-                              "watermark": self._sent_watermark[partition]})
-        await self._send("hashtag-windows", WATERMARK_KEY, value, None, None)
+        if watermark is not None:
+            self._sent_watermark[partition] = watermark if last is None else max(last, watermark)
+        record = {"partition": partition, "partitions": self.extract.partitions,
+                  "watermark": self._sent_watermark.get(partition)}
+        if flushed:
+            record["flushed"] = True
+        await self._send("hashtag-windows", WATERMARK_KEY, orjson.dumps(record), None, None)
 
     async def _send(self, topic: str, key, value, partition, headers) -> None:
         """Hand one message to the producer (Faust's, without its per-message topic machinery)."""
@@ -171,18 +187,38 @@ class Flow(AckAfterCheckpoint):
                 await self.checkpoint()
             return
         flushed = False
-        for partition, count in self.counts.idle(self.settings.idle_flush):
+        for partition, count in await self._drained(self.counts.idle(self.settings.idle_flush)):
             windows = count.flush()
             log.info("partition %d idle for %.1fs: flushed %d window(s)", partition,
                      self.settings.idle_flush, len(windows))
             await self._publish(windows)
             ends = [w.window_end for w in windows]
-            await self._publish_watermark(partition, max(ends, default=count.aggregator.watermark), force=True)
+            await self._publish_watermark(partition, max(ends, default=count.aggregator.watermark), flushed=True)
+            self.counts.mark_flushed(partition)
             flushed = True
         if flushed or (self.pending and self.checkpoint_due):
             await self.checkpoint()
         if self.metrics is not None:
             self._gauges()
+
+    async def _drained(self, idle: list) -> list:
+        """Those of the ``idle`` stages with no input pending upstream (``streams.worker.backlog``):
+        every posts partition done up to its end (by this partition's applied source offsets or
+        the group's commits), and this mentions partition read to its end."""
+        now = time.monotonic()
+        if not idle or now - self._backlog_checked < BACKLOG_EVERY:
+            return []
+        self._backlog_checked = now
+        read = getattr(self.app.consumer, "_read_offset", {})
+        posts, mentions = self._names["posts"], self._names["hashtag-mentions"]
+        wanted = {}
+        for partition, count in idle:
+            applied = count.applied
+            done = {TopicPartition(posts, s): _next(applied.get(str(s))) for s in range(self.posts_partitions)}
+            done[TopicPartition(mentions, partition)] = _next(read.get(TopicPartition(mentions, partition)))
+            wanted[partition] = done
+        ready = await asyncio.get_running_loop().run_in_executor(None, self.backlog.ready, wanted)
+        return [(partition, count) for partition, count in idle if partition in ready]
 
     def _gauges(self) -> None:
         metrics, consumer = self.metrics, self.app.consumer
@@ -207,6 +243,11 @@ def _mention(d: dict, intern=sys.intern) -> Mention:
     """A mention from its JSON; author names interned, so every window shares one string."""
     return Mention(d["hashtag"], d["bucket"], d["max_ts"], d["posts"], d["views"], d["new_authors"],
                    tuple(map(intern, d["authors"])))
+
+
+def _next(offset: int | None) -> int | None:
+    """The next offset to read after ``offset`` (None: nothing read)."""
+    return None if offset is None else offset + 1
 
 
 def _window_json(w) -> bytes:

@@ -12,8 +12,10 @@ Order: every ``hashtag-mentions`` partition publishes its windows and then its
 watermark (``streams.worker.count_flow``). Windows wait in a buffer until every partition's
 watermark has passed their end, then go to the stage in the order of their
 end, so the detector sees whole moments, as in the embedded runner, whatever
-the number of partitions. Input idle for ``settings.idle_flush`` seconds
-releases the buffer and completes the moments the model holds back.
+the number of partitions. Once every partition has said it is idle-flushed
+(``"flushed": true`` in its watermark record: its input is done, upstream
+too), the buffer is released and the moments the model holds back are
+completed; a wall clock here would race the count agent's own flushes.
 
 Delivery: a window is applied once (by offset, and by its identity: the count
 stage may publish a window again after its own restart, or as a late
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import pickle
-import time
 
 import orjson
 
@@ -60,11 +61,11 @@ class DetectFlow(AckAfterCheckpoint):
         self.buffer: list[Window] = []
         self.watermarks: dict[int, int] = {}
         self.released = -1
+        self.flushed: set[int] = set()
+        """Mentions partitions whose last watermark record was an idle flush."""
         self.alerts_sent = 0
         self._dirty = False
-        self._idle_flushed = True
         self._slot = 0
-        self._last_input = time.monotonic()
 
     def stage(self) -> Detect:
         """The stage, restored from the table the first time it is needed."""
@@ -76,12 +77,12 @@ class DetectFlow(AckAfterCheckpoint):
         head = items.get(_HEAD)
         if head is None:
             self.detect, self.applied = Detect.from_settings(self.settings, self.metrics, self.view), -1
-            self.seen, self.buffer, self.watermarks, self.released = {}, [], {}, -1
+            self.seen, self.buffer, self.watermarks, self.released, self.flushed = {}, [], {}, -1, set()
             return
         meta = orjson.loads(head)
         slot = meta["slot"]
         blob = b"".join(items[f"detect/{slot}/{i}".encode()] for i in range(meta["chunks"]))
-        model, self.seen, self.buffer, self.watermarks, self.released = pickle.loads(blob)
+        model, self.seen, self.buffer, self.watermarks, self.released, self.flushed = pickle.loads(blob)
         self.detect = Detect.restore(model, self.metrics, self.view)
         self.applied, self._slot = meta["offset"], slot
         log.info("detect state restored: %d bytes, windows applied up to offset %d", len(blob), self.applied)
@@ -89,8 +90,6 @@ class DetectFlow(AckAfterCheckpoint):
     async def on_windows(self, event) -> None:
         message = event.message
         stage = self.stage()
-        self._last_input = time.monotonic()
-        self._idle_flushed = False
         if message.offset <= self.applied:
             return
         self.applied = message.offset
@@ -98,7 +97,9 @@ class DetectFlow(AckAfterCheckpoint):
         try:
             data = orjson.loads(event.value)
             if event.key == WATERMARK_KEY:
-                await self._on_watermark(int(data["partition"]), int(data["partitions"]), int(data["watermark"]))
+                watermark = data["watermark"]
+                await self._on_watermark(int(data["partition"]), int(data["partitions"]),
+                                         None if watermark is None else int(watermark), data.get("flushed") is True)
                 return
             window = Window.from_dict(data)
         except (orjson.JSONDecodeError, TypeError, KeyError, ValueError) as exc:
@@ -112,10 +113,18 @@ class DetectFlow(AckAfterCheckpoint):
         else:
             self.buffer.append(window)
 
-    async def _on_watermark(self, partition: int, partitions: int, watermark: int) -> None:
-        self.watermarks[partition] = max(watermark, self.watermarks.get(partition, watermark))
-        if all(p in self.watermarks for p in range(partitions)):
-            await self._release(min(self.watermarks[p] for p in range(partitions)))
+    async def _on_watermark(self, partition: int, partitions: int, watermark: int | None, flushed: bool) -> None:
+        if watermark is not None:
+            self.watermarks[partition] = max(watermark, self.watermarks.get(partition, watermark))
+        everyone = range(partitions)
+        was_idle = all(p in self.flushed for p in everyone)
+        (self.flushed.add if flushed else self.flushed.discard)(partition)
+        if all(p in self.flushed for p in everyone):
+            if not was_idle:  # the whole input is done: complete everything held back
+                await self._release(None)
+                await self._send(self.detect.flush())
+        elif all(p in self.watermarks for p in everyone):
+            await self._release(min(self.watermarks[p] for p in everyone))
 
     async def _release(self, upto: int | None) -> None:
         """Hand the buffered windows ending at or before ``upto`` (None: all) to the stage, in order."""
@@ -154,19 +163,10 @@ class DetectFlow(AckAfterCheckpoint):
             self.detect, self.pending = None, []
             if self.view is not None:
                 self.view.clear()
-        self._last_input = time.monotonic()
 
     async def tick(self) -> None:
-        """Timer: checkpoint when due; when input has been idle (not paused by a
-        rebalance), release the buffer and complete the moments the model holds back."""
-        if self.detect is None:
-            return
-        idle = time.monotonic() - self._last_input >= self.settings.idle_flush
-        if idle and not self._idle_flushed and not self.app.rebalancing:
-            await self._release(None)
-            await self._send(self.detect.flush())
-            self._idle_flushed = self._dirty = True
-        if (self._dirty or self.pending) and self.checkpoint_due:
+        """Timer: checkpoint when due."""
+        if self.detect is not None and (self._dirty or self.pending) and self.checkpoint_due:
             await self.checkpoint()
 
     async def save_state(self) -> int:
@@ -177,7 +177,7 @@ class DetectFlow(AckAfterCheckpoint):
         """
         if not self._dirty or self.detect is None:
             return 0
-        state = (self.detect.snapshot(), self.seen, self.buffer, self.watermarks, self.released)
+        state = (self.detect.snapshot(), self.seen, self.buffer, self.watermarks, self.released, self.flushed)
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         chunks = [blob[i:i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
         changelog = self.table.changelog_topic.get_topic_name()

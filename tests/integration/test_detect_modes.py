@@ -38,7 +38,7 @@ def embedded_alerts(scenario):
 
 @pytest.mark.parametrize("partitions", [1, 4])
 def test_kafka_path_alerts_equal_embedded(partitions, scenario, embedded_alerts, kafka_settings, tmp_path):
-    settings = dataclasses.replace(kafka_settings, partitions=partitions, idle_flush=8.0,
+    settings = dataclasses.replace(kafka_settings, partitions=partitions, idle_flush=2.0,
                                    data_dir=str(tmp_path), metrics_port=free_port())
     alerts = []
     summary = run_on_kafka(settings, generate(scenario, SEED), pace=None, on_alert=alerts.append,

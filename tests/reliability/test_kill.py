@@ -20,11 +20,6 @@ from worker_harness import Workers, read_jsonl, reference_counts, stop_process, 
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
-IDLE_FLUSH = "8"
-"""Seconds without input before a partition publishes its open windows: longer than the harness's
-2 s, so that a producer slowed down by a busy machine does not look finished mid-stream."""
-
-
 @contextmanager
 def background_replay(settings, history, env, speed: str):
     producer = subprocess.Popen(
@@ -54,7 +49,6 @@ def test_survivor_takes_over_a_worker_killed_for_good(
     with background_replay(settings, flash_history, subprocess_env, "25000"), \
             Workers(python, subprocess_env, settings, tmp_path) as pool, \
             window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
-        pool.env["TRENDWATCH_IDLE_FLUSH"] = IDLE_FLUSH
         survivor, victim = pool.start(4), pool.start(4)
         wait_for_more(reader, 0, 120, pool.procs)
         deadline = time.monotonic() + 60
