@@ -42,6 +42,16 @@ def wait_for_more(reader, than: int, timeout: float, procs) -> float:
     return time.monotonic() - started
 
 
+def wait_until_owning(pool, index: int, topic: str, timeout: float) -> None:
+    """Until worker ``index``'s log says it owns partitions of ``topic`` (its start-up line)."""
+    log = pool.tmp_path / f"worker{index}.log"
+    deadline = time.monotonic() + timeout
+    while f"owns {topic} [" not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, f"worker {index} owns no {topic} partition:\n{pool.tail()}"
+        assert all(p.poll() is None for p in pool.procs), "a worker exited"
+        time.sleep(0.2)
+
+
 def test_survivor_takes_over_a_worker_killed_for_good(
         kafka_settings, flash_history, python, subprocess_env, tmp_path, report):
     settings = dataclasses.replace(kafka_settings, partitions=4)
@@ -51,6 +61,7 @@ def test_survivor_takes_over_a_worker_killed_for_good(
             window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
         survivor, victim = pool.start(4), pool.start(4)
         wait_for_more(reader, 0, 120, pool.procs)
+        wait_until_owning(pool, 1, "posts", 90)
         deadline = time.monotonic() + 60
         while len(reader.poll()) < len(expected) // 4 and time.monotonic() < deadline:
             pass
