@@ -13,7 +13,12 @@
    microseconds per window update; the baseline is the same process keeping
    exact state for every tag (no cap, no sketch).
 
-Usage: python bench/backtest.py [--input FILE.jsonl.gz] [--lines N] [--tags N] (``--tags 0``
+3. ``--weekly DAYS``: only the detector part, over DAYS days, with the
+   hour-of-day profile alone and with the day-of-week term (the default
+   model), each in a fresh process; over 14 days half the head tags are
+   three times busier on two days of the week, and the term is at work.
+
+Usage: python bench/backtest.py [--input FILE.jsonl.gz] [--lines N] [--tags N] [--weekly DAYS] (``--tags 0``
 skips the detector state part)
 (without --input the scenario is simulated into a temporary file first).
 """
@@ -100,18 +105,20 @@ import json, random, resource, sys, time
 from detectors.model import TrendModel
 from detectors.records import Window
 from detectors.surge import SurgeScorer
-tags, unbounded = int(sys.argv[1]), sys.argv[2] == "exact"
-scorer = SurgeScorer(max_tags=10 * tags, admit_posts=1) if unbounded else SurgeScorer()
+tags, mode, days = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+scorer = {"exact": lambda: SurgeScorer(max_tags=10 * tags, admit_posts=1),
+          "daily": lambda: SurgeScorer(weekly_weeks=0)}.get(mode, SurgeScorer)()
 model, rng = TrendModel(scorer), random.Random(1)
 head = [f"head{i}" for i in range(2000)]
 weights = [1 / (r + 1) ** 1.1 for r in range(len(head))]
-per_bucket = tags // 288 + 1
+per_bucket = tags // (288 * days) + 1
 start, updates, spent, next_tail = 1_736_640_000_000, 0, 0.0, 0
 hourly = {}
-for b in range(288):
+for b in range(288 * days):
     t = start + b * 300_000
     counts = {}
-    for tag in rng.choices(head, weights, k=3000):
+    for tag in rng.choices(head, [w * (3 if (b // 288) % 7 in (2, 3) and i % 2 else 1)  # weekend tags
+                                  for i, w in enumerate(weights)] if days > 7 else weights, k=3000):
         counts[tag] = counts.get(tag, 0) + 1
     for _ in range(per_bucket):
         counts[f"tail{next_tail}"] = 1 + (rng.random() < 0.05) * 2
@@ -131,13 +138,14 @@ model.flush()
 print(json.dumps({"distinct_tags": next_tail + len(head), "tracked_tags": model.tracked_tags,
                   "state_mb": round(model.state_bytes / 2**20, 1), "bytes_per_tag": scorer.bytes_per_tag,
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                  "window_updates": updates, "us_per_window": round(spent / updates * 1e6, 2)}))
+                  "window_updates": updates, "us_per_window": round(spent / updates * 1e6, 2),
+                  "weekly_tags": sum(s.weekly() for s in scorer._states.values())}))
 """
 
 
-def _memory(tags: int, mode: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(tags), mode], capture_output=True, text=True,
-                         check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+def _memory(tags: int, mode: str, days: int = 1) -> dict:
+    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(tags), mode, str(days)], capture_output=True,
+                         text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
     return json.loads(out.stdout)
 
 
@@ -146,8 +154,18 @@ def main() -> None:
     parser.add_argument("--input", type=Path, default=None, help="rednote-2025 as JSONL(.gz)")
     parser.add_argument("--lines", type=int, default=0, help="stop after this many lines (0: all)")
     parser.add_argument("--tags", type=int, default=1_000_000, help="distinct tags in the memory run (0: skip it)")
+    parser.add_argument("--weekly", type=int, default=0, metavar="DAYS",
+                        help="only the detector part, over DAYS days (more than 14: the day-of-week term at work; "
+                             "half the head tags 3x busier two days a week), without the weekly term and with it")
     args = parser.parse_args()
     tune_gc()  # as every trendwatch command does
+    if args.weekly > 0:
+        daily, weekly = _memory(args.tags, "daily", args.weekly), _memory(args.tags, "bounded", args.weekly)
+        print(f"detector, {args.tags:,} distinct tags in {args.weekly} days, hour-of-day profile only: "
+              f"{json.dumps(daily)}")
+        print(f"detector, same, with the day-of-week term (default): {json.dumps(weekly)}")
+        print(f"  -> {weekly['us_per_window'] / daily['us_per_window']:.2f}x the time per window update")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         path = args.input
         if path is None:

@@ -18,7 +18,8 @@ from typing import NamedTuple
 from detectors.baseline import HOUR_MS, TagState
 from detectors.records import Window
 
-__all__ = ["ESTABLISHED", "VAR_CLIP", "Thresholds", "Verdict", "size_name", "span_text", "spread", "unknown_authors", "z_score"]
+__all__ = ["ESTABLISHED", "VAR_CLIP", "Thresholds", "Verdict", "readiness", "size_name", "span_text", "spread",
+           "unknown_authors", "z_score"]
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,22 @@ def spread(state: TagState | None, slow: int) -> float:
     if state is None:
         return 1.0
     return math.sqrt(max(state.slow_var if slow else state.fast_var, 1.0))
+
+
+def readiness(now: int, origin: int | None, warmup_ms: int, history_ms: int) -> str | None:
+    """Why a stream that started at ``origin`` and is seen up to ``now`` cannot have raised every trend yet.
+
+    >>> readiness(0, None, HOUR_MS, 24 * HOUR_MS)
+    'no window reached the detector'
+    >>> readiness(5 * HOUR_MS, 0, 3 * HOUR_MS, 24 * HOUR_MS)
+    'history not warm yet: 5 h seen; a tag with a level of its own (every count series) trends only after 24 h'
+    """
+    if origin is None:
+        return "no window reached the detector"
+    seen = now - origin
+    if seen <= warmup_ms:
+        return f"history not warm yet: {span_text(seen)} seen, the first {span_text(warmup_ms)} of a stream only learn"
+    if seen < history_ms:
+        return (f"history not warm yet: {span_text(seen)} seen; a tag with a level of its own (every count series) "
+                f"trends only after {span_text(history_ms)}")
+    return None

@@ -7,7 +7,8 @@ anomaly detectors do). Two time scales run side by side: *fast* windows (e.g.
 windows (e.g. 1 h) against a memory of a day, for slow burns.
 
 - expected = max(EW share, hour-of-day share) x volume of the non-surging tags,
-  never below a noise floor (rare tags);
+  never below a noise floor (rare tags); once a tag has two whole weeks of
+  history the hour-of-day share is scaled by its day of the week's factor;
 - score = ``2 (sqrt(observed) - sqrt(expected)) / dispersion``: the deviation
   on the variance-stabilised square-root scale, in units of the tag's own
   learnt dispersion (EW root mean squared residual), never below Poisson's 1;
@@ -31,10 +32,10 @@ import math
 
 from river import base as river_base
 
-from detectors.baseline import HOUR_MS, TagState, decayed, ew_alpha, weight
+from detectors.baseline import HOUR_MS, WEEKS, TagState, decayed, ew_alpha, weight
 from detectors.longtail import DecayingCountMin
 from detectors.records import Window
-from detectors.scoring import (ESTABLISHED, VAR_CLIP, Thresholds, Verdict, size_name, span_text, spread,
+from detectors.scoring import (ESTABLISHED, VAR_CLIP, Thresholds, Verdict, readiness, size_name, spread,
                                unknown_authors, z_score)
 
 __all__ = ["Thresholds", "Verdict", "SurgeScorer"]  # Thresholds and Verdict live in detectors.scoring
@@ -74,6 +75,9 @@ class SurgeScorer(river_base.AnomalyDetector):
     clip
         A window is learnt as at most this many dispersions above expected
         (robust baselines).
+    weekly_weeks
+        The day-of-week term scales the hour-of-day profile once each day of
+        the week has been learnt this many times (whole days); 0: never.
 
     Examples
     --------
@@ -94,7 +98,7 @@ class SurgeScorer(river_base.AnomalyDetector):
                  slow_half_life_ms: int = 24 * HOUR_MS, floor_per_hour: float = 3.0,
                  thresholds: Thresholds = Thresholds(), max_tags: int = 50_000, admit_posts: int = 3,
                  warmup_ms: int = 3 * HOUR_MS, profile_beta: float = 0.25, history_ms: int = 24 * HOUR_MS,
-                 dispersion_half_life_ms: int = 72 * HOUR_MS, clip: float = 3.0):
+                 dispersion_half_life_ms: int = 72 * HOUR_MS, clip: float = 3.0, weekly_weeks: int = WEEKS):
         for name in ("fast_ms", "slow_ms", "fast_half_life_ms", "slow_half_life_ms", "dispersion_half_life_ms"):
             if not isinstance(locals()[name], int) or locals()[name] <= 0:
                 raise ValueError(f"{name} must be a positive number of milliseconds, not {locals()[name]!r}")
@@ -103,15 +107,15 @@ class SurgeScorer(river_base.AnomalyDetector):
         if max_tags < 1 or admit_posts < 1 or warmup_ms < 0 or history_ms < 0 or not 0 < profile_beta <= 1:
             raise ValueError("max_tags and admit_posts must be >= 1, warmup_ms and history_ms >= 0, "
                              "profile_beta in (0, 1]")
-        if not clip > 0:
-            raise ValueError(f"clip must be positive, not {clip!r}")
+        if not clip > 0 or not isinstance(weekly_weeks, int) or not 0 <= weekly_weeks <= 255:
+            raise ValueError(f"clip must be positive and weekly_weeks in 0..255, not {clip!r}, {weekly_weeks!r}")
         self.fast_ms, self.slow_ms = fast_ms, slow_ms
         self.fast_half_life_ms, self.slow_half_life_ms = fast_half_life_ms, slow_half_life_ms
         self.floor_per_hour = floor_per_hour
         self.thresholds = thresholds
         self.max_tags, self.admit_posts = max_tags, admit_posts
         self.warmup_ms, self.profile_beta, self.history_ms = warmup_ms, profile_beta, history_ms
-        self.dispersion_half_life_ms, self.clip = dispersion_half_life_ms, clip
+        self.dispersion_half_life_ms, self.clip, self.weekly_weeks = dispersion_half_life_ms, clip, weekly_weeks
         self._alpha = (ew_alpha(fast_ms, fast_half_life_ms), ew_alpha(slow_ms, slow_half_life_ms))
         self._var_alpha = (ew_alpha(fast_ms, dispersion_half_life_ms), ew_alpha(slow_ms, dispersion_half_life_ms))
         self._per_hour = max(1, HOUR_MS // fast_ms)
@@ -238,7 +242,7 @@ class SurgeScorer(river_base.AnomalyDetector):
             state.fast_var = var
             mean = decayed(state.fast, alpha, (w.window_end - state.fast_end) // w.size_ms - 1)
             state.fast, state.fast_end, state.fast_last = mean + alpha * (share - mean), w.window_end, w.posts
-            state.learn_hour(w.window_start, share, self._per_hour, self.profile_beta)
+            state.learn_hour(w.window_start, share, self._per_hour, self.profile_beta, self.weekly_weeks)
 
     # -- housekeeping ----------------------------------------------------------------
     def end_fast_window(self, keep: set[str] = frozenset()) -> None:
@@ -266,22 +270,10 @@ class SurgeScorer(river_base.AnomalyDetector):
         >>> scorer.readiness(0)
         'no window reached the detector'
         >>> _ = scorer.update(Window("cats", "5m", 0, 300_000, posts=5, authors=5), total=50, slow=False)
-        >>> scorer.readiness(2 * HOUR_MS)
-        'history not warm yet: 2 h seen, the first 3 h of a stream only learn'
-        >>> scorer.readiness(5 * HOUR_MS)
-        'history not warm yet: 5 h seen; a tag with a level of its own (every count series) trends only after 24 h'
-        >>> scorer.readiness(30 * HOUR_MS) is None
-        True
+        >>> scorer.readiness(2 * HOUR_MS), scorer.readiness(30 * HOUR_MS)
+        ('history not warm yet: 2 h seen, the first 3 h of a stream only learn', None)
         """
-        if self._origin is None:
-            return "no window reached the detector"
-        seen = now - self._origin
-        if seen <= self.warmup_ms:
-            return f"history not warm yet: {span_text(seen)} seen, the first {span_text(self.warmup_ms)} of a stream only learn"
-        if seen < self.history_ms:
-            return (f"history not warm yet: {span_text(seen)} seen; a tag with a level of its own (every count series) "
-                    f"trends only after {span_text(self.history_ms)}")
-        return None
+        return readiness(now, self._origin, self.warmup_ms, self.history_ms)
 
     @property
     def tracked_tags(self) -> int:

@@ -33,7 +33,8 @@ MEASURES = {
 
 LEGEND = ("Posts per window at the detector's fast and slow sizes. The band runs from the posts the detector "
           "expected of each window (its baseline, normalised by total volume, with its hour-of-day "
-          "profile) to the level that would start an episode: the start threshold in units of "
+          "profile and, after two weeks, its day-of-week factors) to the level that would start an episode: "
+          "the start threshold in units of "
           "the tag's own learnt dispersion, as the scorer used them, not Poisson noise, so a bursty tag has a "
           "wide band. Before the detector kept state for a tag (the long tail) the band is an exponentially "
           "weighted mean of its own windows with Poisson noise. Red line: a trend starts; orange: a suspicious "

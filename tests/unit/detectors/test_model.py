@@ -168,3 +168,54 @@ def test_a_real_surge_on_a_bursty_tag_still_alerts_once():
     found = starts(alerts, "weather", "trend")
     assert len(found) == 1 and onset <= found[0].window_start < onset + HOUR
     assert starts(alerts, kind="trend") == found
+
+
+def _weekend_tag(mean: float, weekend: float, size: float, onset: int, lift: float):
+    """A tag ``weekend`` times busier on Saturdays and Sundays, negative binomial (size ``size``), with a
+    2-hour surge of ``lift`` times its level from ``onset``."""
+    def rate(t):
+        level = mean * (weekend if (t - START) // DAY % 7 >= 5 else 1.0)  # START is a Monday
+        return level * (lift if onset <= t < onset + 2 * HOUR else 1.0) * \
+            np.random.default_rng(t // FIVE_MIN).gamma(size, 1 / size)
+    return rate
+
+
+def test_a_weekend_tag_expects_its_weekends_after_two_weeks_and_still_flags_a_real_surge():
+    onset = START + 30 * DAY + 10 * HOUR  # Wednesday of the fifth week
+    rates = background(n_tags=20)
+    rates["brunch"] = _weekend_tag(5.0, 10.0, 3.0, onset, 15.0)  # 5 posts per 5 min on weekdays, 50 at weekends
+    batches = series(35, rates, seed=0)
+    daily = starts(alerts_of(batches, TrendModel(SurgeScorer(weekly_weeks=0))), kind="trend")
+    weekly = starts(alerts_of(batches, TrendModel()), kind="trend")
+
+    def on_ordinary_weekends(found):  # after the two weeks the weekly term needs
+        return [a for a in found if a.window_start >= START + 14 * DAY and (a.window_start - START) // DAY % 7 >= 5]
+    assert on_ordinary_weekends(daily), "the daily profile alone takes a weekend for a surge"
+    assert on_ordinary_weekends(weekly) == []
+    later = [a for a in weekly if a.window_start >= START + 14 * DAY]
+    assert len(later) == 1 and later[0].hashtag == "brunch" and onset <= later[0].window_start < onset + HOUR
+
+
+def test_without_a_weekly_cycle_the_weekly_term_changes_almost_nothing():
+    rates = background(n_tags=20)
+    batches = series(16, rates, seed=2)
+    scorers = (SurgeScorer(weekly_weeks=0), SurgeScorer())
+    assert alerts_of(batches, TrendModel(scorers[0])) == alerts_of(batches, TrendModel(scorers[1])) == []
+    daily, weekly = (s._states["bg0"] for s in scorers)
+    assert weekly.weekly() and not daily.weekly()
+    hours = [START + 16 * DAY + h * HOUR for h in range(0, 7 * 24, 5)]  # the factors are about 1: same profile
+    assert all(abs(weekly.seasonal(t) / daily.seasonal(t) - 1) < 0.05 for t in hours)
+
+
+def test_a_state_saved_before_the_weekly_term_restores_and_learns_it():
+    from array import array
+
+    from detectors.baseline import TagState
+    saved = list(TagState(0.1, 0).__getstate__()[:14])  # the layout without the weekly term
+    saved[10], saved[11] = array("f", bytes(96)), bytearray(24)
+    state = TagState.__new__(TagState)
+    state.__setstate__(tuple(saved))
+    assert len(state._profile) == 31 and len(state._seen) == 31 and not state.weekly() and state.seasonal(0) == 0.0
+    state.learn_hour(0, 0.2, per_hour=1, beta_min=0.25)
+    state.learn_hour(HOUR, 0.2, per_hour=1, beta_min=0.25)
+    assert round(state.seasonal(24 * HOUR), 3) == 0.2
