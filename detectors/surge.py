@@ -133,6 +133,9 @@ class SurgeScorer(river_base.AnomalyDetector):
     def __getstate__(self):
         return {**self.__dict__, "observe": None}
 
+    def __setstate__(self, state):  # a scorer saved before the day-of-week term learns it from now on
+        self.__dict__.update({"weekly_weeks": WEEKS, **state, "observe": None})
+
     # -- River's interface ---------------------------------------------------------
     def learn_one(self, x: dict) -> None:
         """Learn a window given as a dict: Window fields plus ``total`` (River's verb)."""

@@ -219,3 +219,18 @@ def test_a_state_saved_before_the_weekly_term_restores_and_learns_it():
     state.learn_hour(0, 0.2, per_hour=1, beta_min=0.25)
     state.learn_hour(HOUR, 0.2, per_hour=1, beta_min=0.25)
     assert round(state.seasonal(24 * HOUR), 3) == 0.2
+
+
+def test_a_scorer_saved_before_the_weekly_term_restores_and_scores():
+    import pickle
+
+    scorer = SurgeScorer(warmup_ms=0)
+    scorer.update(Window("cats", "5m", START, START + FIVE_MIN, posts=4, authors=4), total=100, slow=False)
+    saved = scorer.__getstate__()
+    del saved["weekly_weeks"], saved["observe"]  # the attributes of the scorer before the weekly term
+    old = SurgeScorer.__new__(SurgeScorer)
+    old.__setstate__(saved)
+    restored = pickle.loads(pickle.dumps(old))
+    assert restored.weekly_weeks == 2 and restored.observe is None
+    window = Window("cats", "5m", START + FIVE_MIN, START + 2 * FIVE_MIN, posts=60, authors=50)
+    assert restored.update(window, total=156, slow=False).kind == "trend"
