@@ -73,6 +73,8 @@ class Pipeline:
         self.on_verdicts: Callable[[list], None] | None = None
         """Called with the detector's verdicts (window, score, observed, expected) of every batch (reports)."""
         self.bad: list[BadLine] = []
+        self.readiness = None
+        """A ``streams.observe.readiness.Readiness`` told of every batch in hand (``/readyz`` sees a stall)."""
 
     def feed(self, records: list[bytes]) -> tuple[list[Alert], int]:
         """Push a batch of ``posts`` records through; the alerts and the number of rejected events.
@@ -80,6 +82,12 @@ class Pipeline:
         The first ``SHOWN_BAD`` rejected events are kept in ``bad`` (with
         ``file:line`` when they came from a file) and logged.
         """
+        if self.readiness is None:
+            return self._feed(records)
+        with self.readiness.working(len(records), "pipeline"):
+            return self._feed(records)
+
+    def _feed(self, records: list[bytes]) -> tuple[list[Alert], int]:
         by_partition, rejected = self.extract.process(records)
         if rejected and len(self.bad) < SHOWN_BAD:
             for bad in bad_lines(records, rejected)[:SHOWN_BAD - len(self.bad)]:

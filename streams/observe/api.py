@@ -6,8 +6,8 @@ Paths (described in ``openapi.json`` next to this module):
 
 - ``/api/trends`` (``limit``), ``/api/trends/{hashtag}``, ``/api/alerts``
   (``since``, ``kind``, ``limit``): read from a ``TrendView``;
-- ``/healthz`` (the process answers), ``/readyz`` (recovery done and input
-  flowing: ``Readiness``);
+- ``/healthz`` (the process answers), ``/readyz`` (recovery done, input
+  flowing and not stalled: ``streams.observe.readiness.Readiness``);
 - ``/metrics``, ``/openapi.json``, ``/`` and ``/page/...`` (the page).
 
 Bad parameters get 400 and unknown hashtags 404, with ``{"error": ...}``.
@@ -25,16 +25,15 @@ b'{"error":"no hashtag #nosuchtag in the current view"}'
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
-from typing import Callable
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from detectors.hashtags import normalise_hashtag
+from streams.observe.readiness import Readiness
 from streams.observe.view import TrendView
 
 __all__ = ["Api", "Readiness", "Response", "JSON", "PAGE_FILES", "ALERT_KINDS"]
@@ -65,36 +64,6 @@ def _error(status: int, message: str) -> Response:
 
 class BadRequest(Exception):
     """A parameter that cannot be used: answered with 400 and this message."""
-
-
-class Readiness:
-    """Whether this process is ready: recovered (state restored, no rebalance running) and input seen.
-
-    ``rebalancing`` is asked at each check (the worker passes its Faust app's
-    flag); ``seen``, when given, says whether input has been read (instead of
-    the count of ``input()`` calls).
-    """
-
-    def __init__(self, recovering: bool = True, rebalancing: Callable[[], bool] = lambda: False,
-                 seen: Callable[[], bool] | None = None):
-        self.recovering, self.rebalancing, self.seen, self.inputs = recovering, rebalancing, seen, 0
-        self._lock = threading.Lock()
-
-    def input(self, n: int = 1) -> None:
-        """Count ``n`` input messages (records) read."""
-        with self._lock:
-            self.inputs += n
-
-    def check(self) -> tuple[bool, list[str]]:
-        """(ready, why not)."""
-        reasons = []
-        if self.recovering:
-            reasons.append("recovering state")
-        if self.rebalancing():
-            reasons.append("consumer group rebalancing")
-        if not (self.seen() if self.seen is not None else self.inputs):
-            reasons.append("no input read yet")
-        return not reasons, reasons
 
 
 def _one(query: dict, name: str) -> str | None:
@@ -184,7 +153,8 @@ class Api:
             return _json(200, {"status": "ok"})
         if path == "/readyz":
             ready, reasons = self.readiness.check()
-            return _json(200 if ready else 503, {"ready": ready, "reasons": reasons})
+            return _json(200 if ready else 503, {"ready": ready, "reasons": reasons,
+                                                 "waiting": self.readiness.pending()})
         if path == "/metrics" and self.registry is not None:
             return Response(200, generate_latest(self.registry), CONTENT_TYPE_LATEST)
         if path == "/openapi.json":

@@ -109,6 +109,28 @@ class TrendView:
             self._by_tag.clear()
             self._clock = -1
 
+    def state(self) -> dict:
+        """What the view holds, as plain picklable data (``load`` takes it back): checkpointed with the
+        detector, so a worker taking the detector over answers at once with what it had shown."""
+        with self._lock:
+            return {"tags": {tag: (entry.latest, {size: list(points) for size, points in entry.windows.items()})
+                             for tag, entry in self._tags.items()},
+                    "active": dict(self._active), "alerts": list(self._alerts),
+                    "by_tag": {tag: list(history) for tag, history in self._by_tag.items()}, "clock": self._clock}
+
+    def load(self, state: dict) -> None:
+        """Replace what the view holds with ``state()`` of another (the restored detector's)."""
+        with self._lock:
+            self._tags = {}
+            for tag, (latest, sizes) in state["tags"].items():
+                entry = self._tags[tag] = _Tag()
+                entry.latest = latest
+                entry.windows = {size: deque(points, maxlen=self.keep_windows) for size, points in sizes.items()}
+            self._active = dict(state["active"])
+            self._alerts = deque(state["alerts"], maxlen=self._alerts.maxlen)
+            self._by_tag = {tag: deque(history, maxlen=ALERTS_PER_TAG) for tag, history in state["by_tag"].items()}
+            self._clock = state["clock"]
+
     def _verdict(self, v) -> None:
         w = v.window
         tag = self._tags.get(w.hashtag)

@@ -5,7 +5,8 @@ the alert lifecycle) and records what it does into the metrics: alert steps by
 kind and state, stage time, tracked tags, detector memory, its event-time
 watermark and the top-K hashtags by score. The worker's ``detect`` agent and
 the embedded runner call the same object; ``snapshot()``/``restore()`` carry
-its whole state as bytes (for a table or a file).
+its whole state as bytes (for a table or a file), with what its view (the
+HTTP API's ``TrendView``) shows, so a restored stage's view answers at once.
 
 Examples
 --------
@@ -99,13 +100,23 @@ class Detect:
         return alerts
 
     def snapshot(self) -> bytes:
-        """The model's whole state as bytes."""
-        return pickle.dumps(self.model, protocol=pickle.HIGHEST_PROTOCOL)
+        """The model's whole state, and what the view shows of it (with a view), as bytes."""
+        shown = self.view.state() if self.view is not None else None
+        return pickle.dumps((self.model, shown), protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
     def restore(cls, data: bytes, metrics=None, view=None) -> Detect:
-        """A stage that continues from ``snapshot()`` bytes."""
-        return cls(pickle.loads(data), metrics, view)
+        """A stage that continues from ``snapshot()`` bytes; ``view`` is filled with what the snapshot's
+        view showed (without one: with the model's last verdicts), so it answers at once."""
+        state = pickle.loads(data)
+        model, shown = state if isinstance(state, tuple) else (state, None)  # a bare model: an older snapshot
+        stage = cls(model, metrics, view)
+        if view is not None:
+            if shown is not None:
+                view.load(shown)
+            else:
+                view.record(model.last_verdicts, [])
+        return stage
 
     def _record(self, alerts: list[Alert], windows: list[Window], seconds: float) -> None:
         m, model = self.metrics, self.model

@@ -14,9 +14,10 @@
   Prometheus sensor (prefix ``faust_``) from one registry.
 - with ``web`` (the process's ``streams.observe.server.WebServer`` on the
   metrics port): its URL is the app's ``canonical_url``, ``/api/...`` is
-  forwarded to the worker running the detector, ``/readyz`` follows recovery
-  and rebalances, and a line is printed at the first assignment and at each
-  rebalance (``streams.worker.web``).
+  forwarded to the worker running the detector, ``/readyz`` follows recovery,
+  rebalances and stalls (the agents' input lag, sampled every second), and a
+  line is printed at the first assignment and at each rebalance
+  (``streams.worker.web``).
 
 Both agents iterate ``noack`` streams: a message is acknowledged (so its
 offset may be committed) only after the checkpoint covering it has been
@@ -25,7 +26,6 @@ flushed to the changelog. See "Processing guarantee" in docs/architecture.md.
 
 from __future__ import annotations
 
-import logging
 import logging
 import os
 import sys
@@ -37,7 +37,7 @@ from streams.kafka.security import faust_credentials
 from streams.settings import Settings
 from streams.worker.count_flow import Flow
 from streams.worker.detect_flow import DetectFlow
-from streams.worker.web import advertised_url, describe, owner_url
+from streams.worker.web import InputLag, advertised_url, describe, owner_url
 
 __all__ = ["create_app", "ROCKSDB_OPTIONS"]
 
@@ -47,6 +47,8 @@ ROCKSDB_OPTIONS = {"block_cache_size": 16 << 20, "block_cache_compressed_size": 
                    "write_buffer_size": 8 << 20, "max_write_buffer_number": 2,
                    "target_file_size_base": 8 << 20, "max_open_files": 256}
 """RocksDB sizes for a small machine (faust's defaults: a 2 GiB cache per partition)."""
+_LAG_SECONDS = 1.0
+"""How often the agents' input lag is sampled for ``/readyz``."""
 
 
 def create_app(settings: Settings, posts_partitions: int | None = None, web_port: int = 0,
@@ -78,10 +80,11 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
                              options=ROCKSDB_OPTIONS)
     detect_flow = DetectFlow(app, settings, detect_table, metrics, web.api.view if web is not None else None)
     readiness = web.api.readiness if web is not None else None
+    lag = InputLag(settings)
 
-    _agent(app, topics["posts"], "extract", flow.on_posts, flow, readiness)
-    _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow, readiness)
-    _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow, readiness)
+    _agent(app, topics["posts"], "extract", flow.on_posts, flow, readiness, lag)
+    _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow, readiness, lag)
+    _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow, readiness, lag)
 
     @app.timer(0.5, name="checkpoint")
     async def tick():
@@ -96,6 +99,9 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         assigned = app.consumer.assignment()
         flow.on_recovered(assigned)
         detect_flow.on_recovered(assigned)
+        if detect_flow.owns:  # restore the detector now: its view answers before the next window comes
+            detect_flow.stage()
+        lag.reassigned()
         if web is not None:
             _announce(app, settings, web, assigned, posts_partitions or partitions)
 
@@ -103,6 +109,11 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         own = advertised_url(web.addr, web.port)
         web.owner = lambda: owner_url(app, settings, own)
         web.api.readiness.rebalancing = lambda: bool(app.rebalancing)
+        web.api.readiness.sampled_every = _LAG_SECONDS
+
+        @app.timer(_LAG_SECONDS, name="input-lag")
+        async def sample_lag():
+            web.api.readiness.waiting(lag.read(app.consumer))
 
     if web_port and metrics is not None:
         # Faust's own sensor (messages, events, commits, rebalances, send latency) in the
@@ -124,7 +135,7 @@ def _announce(app, settings: Settings, web, assigned, posts_partitions: int) -> 
     log.info("%s", line)
 
 
-def _agent(app, topic, name: str, handle, acks, readiness=None) -> None:
+def _agent(app, topic, name: str, handle, acks, readiness=None, lag=None) -> None:
     """An agent that hands each event to ``handle`` and acknowledges it only at ``acks``' next checkpoint.
 
     If ``handle`` raises, the worker process ends at once with exit code 1
@@ -133,13 +144,14 @@ def _agent(app, topic, name: str, handle, acks, readiness=None) -> None:
     async def agent(stream):
         manual = stream.noack()
         async for event in manual.events():
-            if readiness is not None:
-                readiness.input()
+            message = event.message
             try:
                 await handle(event)
             except Exception as exc:  # noqa: BLE001 - the worker cannot go on without this agent
-                message = event.message
                 stop_on_crash(f"agent {name}", f"{message.topic}[{message.partition}]@{message.offset}", exc)
+            if readiness is not None:
+                readiness.input(source=name)
+                lag.processed(message.tp, message.offset)
             await acks.done(manual, event)
 
     app.agent(topic, name=name)(agent)

@@ -7,6 +7,11 @@ partition assignor shares with the whole group; ``owner_url`` reads from that
 shared assignment which worker owns ``hashtag-windows`` and the server
 forwards ``/api/...`` there (``streams.observe.server``).
 
+``InputLag`` measures, for ``/readyz``, how many input messages wait per
+agent: per assigned partition of its topic, the consumer's high-water mark
+minus the next offset the agent has to process (``streams.observe.readiness``
+decides from that whether the worker is stalled).
+
 ``describe`` makes the line printed at start (after the first assignment) and
 at each rebalance: broker, topics, the partitions this worker owns, and where
 its page, API and metrics are.
@@ -14,13 +19,55 @@ its page, API and metrics are.
 
 from __future__ import annotations
 
+import logging
 import socket
+
+from aiokafka.errors import KafkaError
 
 from streams.observe.server import NoOwner
 
-__all__ = ["advertised_url", "owner_url", "describe", "TOPICS"]
+__all__ = ["advertised_url", "owner_url", "describe", "TOPICS", "AGENTS", "InputLag"]
+
+log = logging.getLogger(__name__)
 
 TOPICS = ("posts", "hashtag-mentions", "hashtag-windows", "trend-alerts", "posts-dlq")
+AGENTS = {"posts": "extract", "hashtag-mentions": "count", "hashtag-windows": "detect"}
+"""The agent reading each input topic."""
+
+
+class InputLag:
+    """Input messages waiting per agent (``{"count": 120, ...}``), from the offsets the agents processed."""
+
+    def __init__(self, settings):
+        self.agents = {settings.topic(topic): agent for topic, agent in AGENTS.items()}
+        self._next: dict = {}
+
+    def processed(self, tp, offset: int) -> None:
+        """The agent of ``tp`` is done with the message at ``offset``."""
+        self._next[tp] = offset + 1
+
+    def reassigned(self) -> None:
+        """After a rebalance: positions restart from the committed offsets (Faust's read offsets)."""
+        self._next.clear()
+
+    def read(self, consumer) -> dict[str, int]:
+        """Messages waiting per agent over the partitions ``consumer`` (Faust's) has; unknown counts none."""
+        waiting: dict[str, int] = {}
+        try:
+            for tp in consumer.assignment():
+                agent = self.agents.get(tp.topic)
+                end = consumer.highwater(tp) if agent is not None else None
+                position = self._next.get(tp)
+                if position is None:  # nothing processed since the assignment: after Faust's last read
+                    read = consumer._read_offset.get(tp)  # noqa: SLF001 - as the consumer-lag gauge reads it
+                    position = None if read is None else read + 1
+                if end is not None and position is not None and end > position:
+                    waiting[agent] = waiting.get(agent, 0) + end - position
+        except (AttributeError, KeyError, RuntimeError, KafkaError) as exc:  # between assignments: unknown
+            log.debug("cannot read the input lag: %r", exc)
+            return {}
+        return waiting
+
 
 
 def advertised_url(addr: str, port: int) -> str:

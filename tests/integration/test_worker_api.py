@@ -102,6 +102,24 @@ def test_two_workers_announce_themselves_and_both_answer_for_every_hashtag(
         assert _get(url1 + "/api/trends/nosuchtag")[0] == 404
         for url in (url0, url1):
             status, body = _get(url + "/readyz")
-            assert (status, json.loads(body)) == (200, {"ready": True, "reasons": []}), url
+            assert (status, json.loads(body)) == (200, {"ready": True, "reasons": [], "waiting": {}}), url
             status, body = _get(url + "/metrics")
             assert status == 200 and b"trendwatch_events_total" in body
+
+        # The detector's owner dies: the other takes over and answers at once from the restored state
+        # (no input comes any more, so nothing but the checkpoint can fill its view).
+        before = json.loads(_get(url1 + "/api/trends/earthquake")[1])
+        owner = 0 if "(runs the detector)" in latest[0] else 1
+        victim, survivor, url = workers.procs[owner], 1 - owner, (url0, url1)[1 - owner]
+        victim.kill()
+        victim.wait()
+        workers.procs.remove(victim)
+        seen = len(_lines(workers, survivor))
+        _wait("the survivor's takeover", lambda: [line for line in _lines(workers, survivor)[seen:]
+                                                  if "(runs the detector)" in line], workers, timeout=90)
+        status, body = _get(url + "/api/trends/earthquake")
+        assert status == 200, body
+        after = json.loads(body)
+        assert after["windows"] == before["windows"] and after["alerts"] == before["alerts"]
+        status, body = _get(url + "/api/trends")
+        assert status == 200 and "earthquake" in [t["hashtag"] for t in json.loads(body)["trends"]]

@@ -144,7 +144,7 @@ def test_health_readiness_metrics_and_the_page(served, spec):
     base = served[0]
     assert get_json(base + "/healthz") == (200, {"status": "ok"})
     status, data = get_json(base + "/readyz")
-    assert (status, data) == (200, {"ready": True, "reasons": []})
+    assert (status, data) == (200, {"ready": True, "reasons": [], "waiting": {}})
     check(spec, "/readyz", 200, data)
     status, kind, body = get(base + "/metrics")
     assert status == 200 and kind.startswith("text/plain") and b"trendwatch_events_total" in body
@@ -169,7 +169,7 @@ def test_readyz_says_why_a_process_is_not_ready():
         status, data = get_json(server.url + "/readyz")
         assert status == 503
         assert data == {"ready": False, "reasons": ["recovering state", "consumer group rebalancing",
-                                                    "no input read yet"]}
+                                                    "no input read yet"], "waiting": {}}
         readiness.recovering, readiness.rebalancing = False, lambda: False
         readiness.input()
         assert get_json(server.url + "/readyz")[0] == 200

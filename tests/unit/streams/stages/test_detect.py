@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
+
 from prometheus_client import CollectorRegistry
 
 from detectors.records import Window
 from streams.observe.metrics import Metrics
+from streams.observe.view import TrendView
 from streams.settings import Settings
 from streams.stages import Detect
 
@@ -51,3 +54,33 @@ def test_time_scales_come_from_the_configured_window_sizes():
     assert (default.model.scorer.fast_ms, default.model.scorer.slow_ms) == (MIN5, HOUR)
     custom = Detect.from_settings(Settings(window_sizes=("10m", "2h")))
     assert (custom.model.scorer.fast_ms, custom.model.scorer.slow_ms) == (600_000, 7_200_000)
+
+
+def test_a_restored_stage_fills_its_view_with_what_the_snapshot_showed():
+    first = Detect(view=TrendView(top_k=5))
+    all_batches = list(batches())
+    for batch in all_batches[:70]:
+        first.process(batch)
+    assert any(t["episode"] for t in first.view.trends())  # earthquake is surging
+    view = TrendView(top_k=5)
+    second = Detect.restore(first.snapshot(), view=view)
+    assert view.trends() == first.view.trends() and view.clock == first.view.clock
+    assert view.trend("earthquake") == first.view.trend("earthquake") and view.alerts() == first.view.alerts()
+    for batch in all_batches[70:]:
+        first.process(batch)
+        second.process(batch)
+    assert view.trends() == first.view.trends() and view.trend("fyp") == first.view.trend("fyp")
+    assert view.alerts() == first.view.alerts() and view.clock == first.view.clock == 89 * MIN5
+
+
+def test_a_snapshot_without_a_view_fills_the_view_with_the_last_verdicts():
+    first = Detect()
+    for batch in list(batches())[:70]:
+        first.process(batch)
+    older = pickle.dumps(first.model)  # a snapshot of the model alone
+    view = TrendView(top_k=5)
+    restored = Detect.restore(older, view=view)
+    assert first.model.last_verdicts
+    assert {t["hashtag"] for t in view.trends()} == {v.window.hashtag for v in first.model.last_verdicts}
+    assert restored.model.tracked_tags == first.model.tracked_tags
+    assert Detect.restore(Detect(view=TrendView()).snapshot()).view is None
