@@ -100,9 +100,9 @@ def test_two_workers_announce_themselves_and_both_answer_for_every_hashtag(
         data = json.loads(body)
         assert status == 200 and set(data["windows"]) == {"5m", "1h"} and data["alerts"][0]["state"] == "started"
         assert _get(url1 + "/api/trends/nosuchtag")[0] == 404
-        for url in (url0, url1):
-            status, body = _get(url + "/readyz")
-            assert (status, json.loads(body)) == (200, {"ready": True, "reasons": [], "waiting": {}}), url
+        for url in (url0, url1):  # nothing waits once the workers have read everything (a rebalance replays)
+            _wait(f"{url} ready with nothing waiting", lambda: (lambda a: a[0] == 200 and json.loads(a[1]) == {
+                "ready": True, "reasons": [], "waiting": {}})(_get(url + "/readyz")), workers, timeout=60)
             status, body = _get(url + "/metrics")
             assert status == 200 and b"trendwatch_events_total" in body
 
@@ -119,7 +119,11 @@ def test_two_workers_announce_themselves_and_both_answer_for_every_hashtag(
                                                   if "(runs the detector)" in line], workers, timeout=90)
         status, body = _get(url + "/api/trends/earthquake")
         assert status == 200, body
-        after = json.loads(body)
-        assert after["windows"] == before["windows"] and after["alerts"] == before["alerts"]
+        after = json.loads(body)  # what the last checkpoint held: the start of what was shown before
+        assert after["alerts"][0] == before["alerts"][0] and set(after["windows"]) == set(before["windows"])
+        for size, points in after["windows"].items():
+            assert points and all(point in before["windows"][size] for point in points), size
         status, body = _get(url + "/api/trends")
         assert status == 200 and "earthquake" in [t["hashtag"] for t in json.loads(body)["trends"]]
+        _wait("the same view as before the takeover", lambda: json.loads(
+            _get(url + "/api/trends/earthquake")[1]) == before, workers, timeout=60)
