@@ -21,7 +21,7 @@ import click
 from detectors.evaluation import evaluate
 from streams.commands.options import bind_option, display_options, security_options, timezone_option
 from streams.commands.run_kafka import run_on_kafka, run_settings
-from streams.embedded.counts import is_count_series, run_counts
+from streams.embedded.counts import count_series, is_count_series, run_counts
 from streams.embedded.runner import Pipeline, ReadShare, Summary, file_records, run as run_pipeline, scenario_records
 from streams.errors import UsageError
 from streams.live import display, plural
@@ -29,7 +29,7 @@ from streams.live.text import describe_alert, fmt_time
 from streams.observe.api import Readiness
 from streams.observe.metrics import Metrics, serve
 from streams.observe.view import TrendView
-from streams.settings import Settings
+from streams.settings import Settings, format_duration
 from streams.sources.pacing import GracefulStop, parse_speed
 from streams.sources.replay import read_events
 from streams.sources.scenario import load_scenario
@@ -175,9 +175,11 @@ def run(name, seed, scale, inputs, tag, timezone_name, speed, follow, metrics_po
     job = _Job(scenario, seed, inputs, tag, parse_speed(speed), follow, demo and scale != 1.0,
                tz=timezone_option(timezone_name))
     log.info("run: %s", settings.describe())
-    slow = Detect.scales(settings.window_ms)[1]
+    if broker is None and len(inputs) == 1 and is_count_series(inputs[0]):
+        job.series = count_series(inputs[0], tag, job.tz or _UTC)  # scored at its own interval
+    size = job.series[1] if job.series is not None else Detect.scales(settings.window_ms)[1]
     with GracefulStop() as stop:
-        view = display(job.title(broker), plain=plain, all_steps=all_steps, progress=progress, size_ms=slow)
+        view = display(job.title(broker), plain=plain, all_steps=all_steps, progress=progress, size_ms=size)
         summary = _on_kafka(settings, job, view, stop) if broker is not None else \
             _in_process(settings, job, view, stop)
     if stop.requested and not follow:
@@ -196,6 +198,7 @@ class _Job:
     demo: bool
     share: ReadShare = field(default_factory=ReadShare)
     tz: object = None  # the --timezone of count-series times; None: UTC
+    series: tuple | None = None  # a count-series input, read: (tag, interval ms, windows)
 
     @property
     def source(self) -> str:
@@ -228,36 +231,46 @@ class _Job:
 def _in_process(settings: Settings, job: _Job, view, stop) -> Summary:
     metrics, trends = Metrics(top_k=settings.top_k), TrendView(settings.top_k)
     pipeline = Pipeline(settings, metrics, trends)
-    server = _metrics_server(metrics, settings, trends,
-                             Readiness(recovering=False, seen=lambda: pipeline.clock() >= 0))
+    readiness = pipeline.readiness = Readiness(recovering=False,
+                                               seen=lambda: pipeline.clock() >= 0 or readiness.inputs > 0)
+    server = _metrics_server(metrics, settings, trends, readiness)
     try:
         click.echo(f"trendwatch run: {job.source}, in process; page and API on {server.url}/, "
                    f"metrics on {server.url}/metrics")
         with view:
-            if len(job.inputs) == 1 and is_count_series(job.inputs[0]):
-                summary = run_counts(job.inputs[0], job.tag, on_alert=view.alert, tz=job.tz or _UTC)
-            else:
-                records = (scenario_records(job.scenario, job.seed) if job.scenario is not None
-                           else file_records(job.inputs, tag=job.tag, follow=job.follow, stop=stop,
-                                             share=job.share, tz=job.tz or _UTC))
-                pipeline.on_windows = view.windows
-                summary = run_pipeline(records, pipeline, speed=job.pace, on_alert=view.alert, stop=stop,
-                                       on_progress=job.reporter(view))
+            summary = _process(job, pipeline, view, stop)
             view.progress(done=True)
         for line in describe_rejected(summary):
             click.echo(line, err=True)
-        for line in describe_summary(summary, job.truth(stop), settings.window_sizes):
+        sizes = (format_duration(job.series[1]),) if job.series is not None else settings.window_sizes
+        for line in describe_summary(summary, job.truth(stop), sizes):
             click.echo(line)
         if not stop():
             for line in next_steps(None if job.follow else server.port, job.demo):
                 click.echo(line)
-        if job.follow and job.scenario is not None and not stop():
+        if job.follow and (job.scenario is not None or job.series is not None) and not stop():
             click.echo(f"Following: the page, API and metrics stay up on {server.url}/ until Ctrl-C.")
             while not stop():
                 time.sleep(0.2)
     finally:
         server.stop()
     return summary
+
+
+def _process(job: _Job, pipeline: Pipeline, view, stop) -> Summary:
+    """The input through the pipeline (a count series: its own detector), shown on ``view`` and the page."""
+    if job.series is not None:
+        summary = run_counts(job.inputs[0], series=job.series, on_alert=view.alert, metrics=pipeline.metrics,
+                             view=pipeline.detect.view, on_windows=view.windows, readiness=pipeline.readiness)
+        view.progress(position=summary.last_ts, fraction=1.0, events=summary.windows, unit="rows/s",
+                      rate=summary.windows / max(summary.seconds, 1e-9))
+        return summary
+    records = (scenario_records(job.scenario, job.seed) if job.scenario is not None
+               else file_records(job.inputs, tag=job.tag, follow=job.follow, stop=stop, share=job.share,
+                                 tz=job.tz or _UTC))
+    pipeline.on_windows = view.windows
+    return run_pipeline(records, pipeline, speed=job.pace, on_alert=view.alert, stop=stop,
+                        on_progress=job.reporter(view))
 
 
 def _on_kafka(settings: Settings, job: _Job, view, stop) -> Summary:
@@ -268,7 +281,7 @@ def _on_kafka(settings: Settings, job: _Job, view, stop) -> Summary:
                f"worker metrics on http://{settings.bind}:{settings.metrics_port}/metrics")
     with view:
         summary = run_on_kafka(settings, events, pace=job.pace, on_alert=view.alert, stop=stop,
-                               on_progress=job.reporter(view))
+                               on_progress=job.reporter(view), on_windows=view.windows)
         view.progress(done=True)
     for line in describe_summary(summary, job.truth(stop)):
         click.echo(line)

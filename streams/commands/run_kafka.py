@@ -2,7 +2,9 @@
 
 Starts a ``trendwatch worker`` (extract, count and detect agents) as a child
 process, sends the scenario's events (or the replayed file's) to its ``posts``
-topic, reads the alerts back from ``trend-alerts`` as they are published, and
+topic, reads the alerts and closed windows back from ``trend-alerts`` and
+``hashtag-windows`` as they are published (``streams.kafka.results``, as
+``trendwatch watch`` does), and
 stops the worker once the input has been sent and the alerts have settled.
 Each run gets topics and a consumer group of its own (prefix
 ``<prefix>run<epoch seconds>-``), so a run never resumes an earlier one, and
@@ -23,7 +25,6 @@ import threading
 import time
 from typing import Callable, Iterable
 
-import orjson
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
@@ -31,7 +32,7 @@ from detectors.records import Alert
 from streams.embedded.runner import Summary
 from streams.errors import BrokerUnavailable, UsageError
 from streams.kafka.producer import KafkaSink
-from streams.kafka.security import client_config
+from streams.kafka.results import ResultReader
 from streams.kafka.topics import admin_client, create_topics, delete_topics
 from streams.settings import Settings
 from streams.sources.pacing import pump
@@ -68,17 +69,6 @@ def _worker_env(settings: Settings) -> dict[str, str]:
     return {**os.environ, **dataclasses.replace(settings, web_port=0).to_env()}
 
 
-def _consumer(settings: Settings) -> KafkaConsumer:
-    try:
-        consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-                                 client_id=f"{settings.app_id}-alerts", **client_config(settings))
-        consumer.assign([TopicPartition(settings.topic("trend-alerts"), 0)])
-        consumer.seek_to_beginning()
-    except (KafkaError, OSError) as exc:
-        raise BrokerUnavailable(f"cannot read trend-alerts from {settings.broker}: {exc}") from None
-    return consumer
-
-
 class _Producer(threading.Thread):
     """Sends the events in the background so that alerts print while the input is still flowing."""
 
@@ -111,10 +101,12 @@ class _Producer(threading.Thread):
 def run_on_kafka(settings: Settings, events: Iterable[dict], *, pace: float | None,
                  on_alert: Callable[[Alert], None], stop: Callable[[], bool],
                  settle: float = SETTLE_SECONDS,
-                 on_progress: Callable[[int, int, float], None] | None = None) -> Summary:
+                 on_progress: Callable[[int, int, float], None] | None = None,
+                 on_windows: Callable[[list], None] | None = None) -> Summary:
     """Run the job through Kafka with a worker child process; returns what it saw and said.
 
-    ``on_progress(event_time_ms, events_sent, events_per_second)`` follows the producer.
+    ``on_progress(event_time_ms, events_sent, events_per_second)`` follows the producer;
+    ``on_windows`` sees the closed windows the worker publishes (the live view's input).
     """
     started = time.perf_counter()
     admin_client(settings).close()  # unreachable broker: BrokerUnavailable, before anything else
@@ -123,7 +115,8 @@ def run_on_kafka(settings: Settings, events: Iterable[dict], *, pace: float | No
                          "back from Kafka; run without --broker (same stages, in process)")
     create_topics(settings)
     try:
-        summary, producer = _run(settings, events, pace, on_alert, stop, settle, on_progress)
+        summary, producer = _run(settings, events, pace, on_alert, stop, settle, on_progress,
+                                 on_windows or (lambda windows: None))
     finally:
         _delete_topics(settings)
     summary.posts, summary.engagements = producer.posts, producer.engagements
@@ -133,21 +126,27 @@ def run_on_kafka(settings: Settings, events: Iterable[dict], *, pace: float | No
     return summary
 
 
-def _run(settings: Settings, events, pace, on_alert, stop, settle, on_progress) -> tuple[Summary, _Producer]:
-    """Worker, producer and alert reader until the alerts settle; the worker is stopped on the way out."""
+def _run(settings: Settings, events, pace, on_alert, stop, settle, on_progress,
+         on_windows) -> tuple[Summary, _Producer]:
+    """Worker, producer and result reader until the alerts settle; the worker is stopped on the way out."""
     started = time.perf_counter()
-    consumer, admin = _consumer(settings), admin_client(settings)
+    reader, admin = ResultReader(settings, from_beginning=True, client="alerts", wait=15.0), admin_client(settings)
+    summary = Summary()
+
+    def alert(a: Alert) -> None:
+        summary.alerts.append(a)
+        on_alert(a)
+
     # The worker's stdout carries Faust's terminal spinner: only its stderr (warnings, errors) is shown.
     worker = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=_worker_env(settings),
                               stdout=subprocess.DEVNULL)
-    summary = Summary()
     try:
         producer = _Producer(events, KafkaSink(settings, create=False), pace, stop)
         producer.start()
         done_at = last_alert = None
         checked = 0.0
         while True:
-            fresh = _poll(consumer, summary, on_alert)
+            fresh = reader.poll(alert, on_windows, timeout_ms=500)[0]
             if on_progress is not None and producer.last_ts >= 0:
                 sent = producer.posts + producer.engagements
                 on_progress(producer.last_ts, sent, sent / max(time.perf_counter() - started, 1e-9))
@@ -162,13 +161,13 @@ def _run(settings: Settings, events, pace, on_alert, stop, settle, on_progress) 
             last_alert = now if fresh else (last_alert or done_at)
             if now - checked >= 2.0:  # the settling time starts once the worker has read everything
                 checked = now
-                if _worker_behind(admin, consumer, settings):
+                if _worker_behind(admin, reader.consumer, settings):
                     last_alert = now
             if stop() or now - last_alert >= settle or now - done_at >= MAX_WAIT_SECONDS:
                 break
     finally:
         _stop_worker(worker)
-        consumer.close()
+        reader.close()
         admin.close()
     return summary, producer
 
@@ -196,17 +195,6 @@ def _worker_behind(admin, consumer: KafkaConsumer, settings: Settings) -> bool:
         log.debug("cannot read the worker's progress: %r", exc)
         return False
     return any(committed.get(tp, 0) < end for tp, end in ends.items())
-
-
-def _poll(consumer: KafkaConsumer, summary: Summary, on_alert) -> int:
-    fresh = 0
-    for records in consumer.poll(timeout_ms=500).values():
-        for record in records:
-            alert = Alert.from_dict(orjson.loads(record.value))
-            summary.alerts.append(alert)
-            on_alert(alert)
-            fresh += 1
-    return fresh
 
 
 def _stop_worker(worker: subprocess.Popen) -> None:

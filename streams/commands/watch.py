@@ -1,7 +1,7 @@
 """``trendwatch watch``: the live view of a running pipeline, read from Kafka.
 
 Reads ``trend-alerts`` and ``hashtag-windows`` (from now, or
-``--from-beginning``) and shows them like ``trendwatch run`` does: the live
+``--from-beginning``; ``streams.kafka.results``, as ``run --broker`` does) and shows them like ``trendwatch run`` does: the live
 view on a terminal, one line per alert otherwise or with ``--plain``. The
 status shows the event time of the newest closed window and how much of
 ``posts`` the workers' consumer group (``--app-id``) has read. It reads with
@@ -14,27 +14,22 @@ import logging
 import time
 
 import click
-import orjson
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from detectors.records import Alert, Window
 from streams.commands.options import display_options, security_options
 from streams.commands.topics import broker_option
-from streams.errors import BrokerUnavailable, UsageError
-from streams.kafka.security import client_config
+from streams.errors import UsageError
+from streams.kafka.results import ResultReader
 from streams.kafka.topics import admin_client
 from streams.live import display
 from streams.settings import Settings, parse_duration_ms
 from streams.sources.pacing import GracefulStop
 from streams.stages import Detect
-from streams.worker.count_flow import WATERMARK_KEY
 
 __all__ = ["watch", "InputProgress"]
 
 log = logging.getLogger(__name__)
-
-_TOPICS = ("trend-alerts", "hashtag-windows")
 
 
 class InputProgress:
@@ -69,45 +64,6 @@ class InputProgress:
         self.admin.close()
 
 
-def _consumer(settings: Settings, from_beginning: bool) -> KafkaConsumer:
-    admin_client(settings).close()  # unreachable broker: one clear error first
-    try:
-        consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-                                 client_id=f"{settings.app_id}-watch", **client_config(settings))
-        partitions = []
-        for name in _TOPICS:
-            topic = settings.topic(name)
-            found = consumer.partitions_for_topic(topic)
-            if not found:
-                consumer.close()
-                raise BrokerUnavailable(f"no topic {topic} at {settings.broker}: start a worker "
-                                        f"(`trendwatch worker`) or pass the --prefix of the pipeline to watch")
-            partitions += [TopicPartition(topic, p) for p in sorted(found)]
-        consumer.assign(partitions)
-        (consumer.seek_to_beginning if from_beginning else consumer.seek_to_end)()
-    except (KafkaError, OSError) as exc:
-        raise BrokerUnavailable(f"cannot read {', '.join(_TOPICS)} from {settings.broker}: {exc}") from None
-    return consumer
-
-
-def _dispatch(records, alerts_topic: str, view) -> int:
-    """Hand polled records to the view; returns the newest window end seen (-1: none)."""
-    newest = -1
-    for record in records:
-        try:
-            data = orjson.loads(record.value)
-            if record.topic == alerts_topic:
-                view.alert(Alert.from_dict(data))
-            elif record.key != WATERMARK_KEY:
-                window = Window.from_dict(data)
-                view.windows([window])
-                newest = max(newest, window.window_end)
-        except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
-            log.warning("%s[%d]@%d: not a trendwatch record, skipped: %r", record.topic, record.partition,
-                        record.offset, exc)
-    return newest
-
-
 @click.command()
 @broker_option
 @click.option("--prefix", "topic_prefix", default=None, help="Prefix of the topic names of the pipeline.")
@@ -124,17 +80,15 @@ def watch(broker, topic_prefix, app_id, from_beginning, size, plain, progress, a
     size_ms = parse_duration_ms(size, "--size") if size else Detect.scales(settings.window_ms)[1]
     if size and size_ms not in settings.window_ms:
         raise UsageError(f"--size {size}: the workers publish windows of {', '.join(settings.window_sizes)}")
-    consumer = _consumer(settings, from_beginning)
-    workers = InputProgress(settings, consumer)
-    alerts_topic = settings.topic("trend-alerts")
+    reader = ResultReader(settings, from_beginning)
+    workers = InputProgress(settings, reader.consumer)
     view = display(f"watching {settings.broker} ({settings.topic('*')})", plain=plain, all_steps=all_steps,
                    progress=progress, size_ms=size_ms)
     position, checked = -1, 0.0
     try:
         with GracefulStop() as stop, view:
             while not stop():
-                for records in consumer.poll(timeout_ms=250).values():
-                    position = max(position, _dispatch(records, alerts_topic, view))
+                position = max(position, reader.poll(view.alert, view.windows)[1])
                 if time.monotonic() - checked >= 2.0:
                     checked = time.monotonic()
                     fraction, rate = workers.read()
@@ -143,4 +97,4 @@ def watch(broker, topic_prefix, app_id, from_beginning, size, plain, progress, a
                     view.progress(position=position)
     finally:
         workers.close()
-        consumer.close()
+        reader.close()

@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -112,7 +113,7 @@ def count_series(path: str | Path, tag: str | None = None, tz: dt.tzinfo = dt.ti
 COUNT_THRESHOLDS = Thresholds(z_on=6.0, confirm=5.0)
 
 
-def counts_detect(interval_ms: int, metrics=None) -> Detect:
+def counts_detect(interval_ms: int, metrics=None, view=None) -> Detect:
     """A detect stage for one series at its own interval: absolute counts.
 
     Memories are in event time, never shorter than a number of intervals:
@@ -131,36 +132,41 @@ def counts_detect(interval_ms: int, metrics=None) -> Detect:
                          dispersion_half_life_ms=max(72 * HOUR_MS, 72 * interval_ms))
     book = AlertBook(z_off=COUNT_THRESHOLDS.z_off, quiet_ms=max(HOUR_MS, 2 * interval_ms),
                      cooldown_ms=max(24 * HOUR_MS, 2 * interval_ms))
-    return Detect(TrendModel(scorer, book, normalise=False), metrics)
+    return Detect(TrendModel(scorer, book, normalise=False), metrics, view)
 
 
 def run_counts(path: str | Path, tag: str | None = None, on_alert: Callable[[Alert], None] | None = None,
-               on_verdicts: Callable[[list], None] | None = None, tz: dt.tzinfo = dt.timezone.utc) -> Summary:
+               on_verdicts: Callable[[list], None] | None = None, tz: dt.tzinfo = dt.timezone.utc, *,
+               series: tuple[str, int, list] | None = None, metrics=None, view=None,
+               on_windows: Callable[[list], None] | None = None, readiness=None) -> Summary:
     """Detection over one count series; a ``Summary`` like the pipeline's.
 
     ``on_verdicts`` sees the detector's verdicts on every window (for a report); ``tz`` is the zone of
-    times written without an offset.
+    times written without an offset; ``series``: ``count_series(path, tag, tz)`` already read. Like
+    ``streams.embedded.runner.Pipeline``, ``metrics``, ``view`` (the HTTP API's ``TrendView``),
+    ``on_windows`` (the live view) and ``readiness`` follow the run.
     """
     started = time.perf_counter()
-    name, interval, windows = count_series(path, tag, tz)
-    detect = counts_detect(interval)
+    name, interval, windows = series if series is not None else count_series(path, tag, tz)
+    detect = counts_detect(interval, metrics, view)
     summary = Summary(posts=sum(w.posts for w in windows), windows=len(windows), tags_seen=1,
                       first_ts=windows[0].window_start, last_ts=windows[-1].window_end)
     for window in windows:
-        alerts = detect.process([window])
-        if on_verdicts is not None:
-            on_verdicts(detect.model.last_verdicts)
-        summary.alerts += alerts
-        for alert in alerts if on_alert else ():
-            on_alert(alert)
-    final = detect.flush()
-    if on_verdicts is not None:
-        on_verdicts(detect.model.last_verdicts)
-    summary.alerts += final
-    for alert in final if on_alert else ():
-        on_alert(alert)
+        if on_windows is not None:
+            on_windows([window])
+        with readiness.working(1, "pipeline") if readiness is not None else contextlib.nullcontext():
+            _emit(detect.process([window]), detect, summary, on_alert, on_verdicts)
+    _emit(detect.flush(), detect, summary, on_alert, on_verdicts)
     summary.seconds = time.perf_counter() - started
     note = detect.model.scorer.readiness(summary.last_ts)
     if note is not None:
         summary.notes.append(f"Too short to alert: {note}.")
     return summary
+
+
+def _emit(alerts: list[Alert], detect: Detect, summary: Summary, on_alert, on_verdicts) -> None:
+    if on_verdicts is not None:
+        on_verdicts(detect.model.last_verdicts)
+    summary.alerts += alerts
+    for alert in alerts if on_alert else ():
+        on_alert(alert)

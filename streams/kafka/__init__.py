@@ -6,7 +6,9 @@ kafka`` and the tests. ``topics`` names and creates the pipeline's topics
 (``posts``, ``hashtag-mentions``, ``hashtag-windows``, ``trend-alerts``,
 ``posts-dlq``). ``producer`` packs events into Kafka records and sends them
 (simulate, replay, ``run --broker``); ``delivery`` reads back what a producer
-already delivered, so an interrupted replay resumes without duplicates.
+already delivered, so an interrupted replay resumes without duplicates;
+``results`` reads a pipeline's alerts and closed windows back (``watch``,
+``run --broker``; imported on its own: it needs the worker's watermark key).
 ``security`` turns the settings' TLS and SASL options into client
 configuration and checks a login once; ``broker_security`` and ``certs`` give
 the local broker secured listeners, users and certificates.

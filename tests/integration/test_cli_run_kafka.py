@@ -74,3 +74,25 @@ def test_run_through_kafka_interrupted_deletes_its_topics(kafka_broker, python, 
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err
     assert _topics(kafka_broker, unique) == []
+
+
+def test_run_through_kafka_hands_the_workers_windows_to_the_live_view(kafka_settings):
+    """The live view of ``run --broker`` gets the closed windows the worker publishes, as ``watch`` reads them."""
+    import dataclasses
+
+    from streams.commands.run_kafka import run_on_kafka, run_settings
+    from streams.sources.simulator import generate
+
+    settings = run_settings(dataclasses.replace(kafka_settings, partitions=1))
+    scenario = load_scenario("surge-flash").scaled(0.05)
+    windows, alerts = [], []
+    summary = run_on_kafka(settings, generate(scenario, 0), pace=None, on_alert=alerts.append, stop=lambda: False,
+                           settle=15.0, on_windows=windows.extend)
+    embedded = Pipeline(Settings())
+    seen = []
+    embedded.on_windows = seen.extend
+    run(scenario_records(scenario, 0), embedded)
+    latest = {(w.hashtag, w.size, w.window_start): w for w in windows}  # the last value of a window counts
+    assert latest == {(w.hashtag, w.size, w.window_start): w for w in seen}
+    assert any(w.hashtag == "earthquake" and w.size == "1h" for w in windows)
+    assert alerts == summary.alerts and any(a.hashtag == "earthquake" for a in alerts)

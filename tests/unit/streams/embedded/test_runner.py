@@ -99,3 +99,28 @@ def test_count_series_errors_name_the_line(tmp_path, text, message):
 def test_missing_input_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         list(file_records([tmp_path / "nope.jsonl"]))
+
+
+def _spiky_series(path):
+    rows = ["timestamp,value"] + [f"{1_736_640 + i * 3600},{20 + (i * 7) % 5}" for i in range(24 * 5)]
+    rows += [f"{1_736_640 + (24 * 5 + i) * 3600},{400 + 50 * i}" for i in range(4)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_a_count_series_run_feeds_the_live_view_the_page_and_readiness(tmp_path):
+    from streams.embedded.counts import run_counts
+    from streams.live.board import Board
+    from streams.observe.readiness import Readiness
+    from streams.observe.view import TrendView
+
+    path = _spiky_series(tmp_path / "views.csv")
+    board, view, readiness = Board(size_ms=3_600_000), TrendView(top_k=5), Readiness(recovering=False)
+    summary = run_counts(path, series=count_series(path), view=view, on_windows=board.windows,
+                         on_alert=board.alert, readiness=readiness)
+    assert [a.state for a in summary.alerts][:1] == ["started"]
+    assert [row.hashtag for row in board.top()] == ["views"] and "views" in board.active
+    trends = view.trends()
+    assert [t["hashtag"] for t in trends] == ["views"] and trends[0]["episode"]["kind"] == "trend"
+    assert 400 in [w["posts"] for w in view.trend("views")["windows"]["1h"]]
+    assert readiness.inputs == 124 and readiness.check() == (True, [])

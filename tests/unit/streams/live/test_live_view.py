@@ -98,3 +98,14 @@ def test_run_of_a_file_reports_the_share_read(tmp_path, subprocess_env):
                           "--progress"], capture_output=True, text=True, timeout=300, env=subprocess_env)
     assert out.returncode == 0, out.stderr
     assert re.search(r"event time 2025-03-05 23:59 UTC  100%  [\d,]+ events/s\n$", out.stderr), out.stderr[-300:]
+
+
+def test_run_of_a_count_series_in_a_terminal_shows_its_windows(terminal, tmp_path):
+    path = tmp_path / "views.csv"
+    rows = ["timestamp,value"] + [f"{1_736_640 + i * 3600},{20 + (i * 7) % 5}" for i in range(24 * 5)]
+    path.write_text("\n".join(rows + [f"{1_736_640 + (120 + i) * 3600},{400 + 50 * i}" for i in range(4)]) + "\n")
+    screen = terminal([sys.executable, "-m", "streams", "run", "--input", str(path), "--metrics-port", "0"])
+    done = screen.wait_for("Trending now (1h windows)", "Summary:", "[exit 0]")
+    row = next((line for line in done.splitlines() if "#views" in line and "│" in line), None)
+    assert row is not None and "550" in row and "█" in row, done
+    assert "124 windows at 1h" in done, done
