@@ -103,6 +103,7 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
             detect_flow.stage()
         lag.reassigned()
         if web is not None:
+            web.api.readiness.waiting({})  # a stall counts from now, not from input that waited for the rebalance
             _announce(app, settings, web, assigned, posts_partitions or partitions)
 
     if web is not None:
