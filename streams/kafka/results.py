@@ -3,9 +3,12 @@
 ``ResultReader`` is what ``trendwatch watch`` and ``trendwatch run --broker``
 show from: it reads both topics with no consumer group of its own and commits
 nothing, from their start or from now, and hands each alert and each closed
-window to the caller (records with the watermark key, which the count stage
-publishes for the detector, are skipped; a record that is not a trendwatch
-record is logged and skipped).
+window to the caller (windows come in batch records,
+``streams.worker.window_records``; a record that is not a trendwatch record is
+logged and skipped). Of the watermark records, which the count stage
+publishes for the detector, it keeps only whether each mentions partition
+said last that it is idle-flushed (``flushed``, ``idle``): ``run --broker``
+ends once all have.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from detectors.records import Alert, Window
 from streams.errors import BrokerUnavailable
 from streams.kafka.security import client_config
 from streams.kafka.topics import admin_client
-from streams.worker.count_flow import WATERMARK_KEY
+from streams.worker.window_records import WATERMARK_KEY, decode_windows
 
 __all__ = ["ResultReader", "RESULT_TOPICS"]
 
@@ -51,6 +54,8 @@ class ResultReader:
     def __init__(self, settings, from_beginning: bool, client: str = "watch", wait: float = 0.0):
         self.settings = settings
         self.alerts_topic = settings.topic("trend-alerts")
+        self.flushed: dict[int, bool] = {}
+        """Whether each mentions partition's latest watermark record says it is idle-flushed."""
         admin_client(settings).close()  # unreachable broker: one clear error first
         try:
             self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
@@ -80,18 +85,38 @@ class ResultReader:
         for records in self.consumer.poll(timeout_ms=timeout_ms).values():
             for record in records:
                 try:
-                    data = orjson.loads(record.value)
                     if record.topic == self.alerts_topic:
-                        on_alert(Alert.from_dict(data))
+                        on_alert(Alert.from_dict(orjson.loads(record.value)))
                         alerts += 1
-                    elif record.key != WATERMARK_KEY:
-                        window = Window.from_dict(data)
-                        on_windows([window])
-                        newest = max(newest, window.window_end)
+                    elif record.key == WATERMARK_KEY:
+                        self._mark(orjson.loads(record.value))
+                    else:
+                        windows = decode_windows(record.key, record.value)
+                        on_windows(windows)
+                        newest = max([newest, *(w.window_end for w in windows)])
                 except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
                     log.warning("%s[%d]@%d: not a trendwatch record, skipped: %r", record.topic, record.partition,
                                 record.offset, exc)
         return alerts, newest
+
+    def _mark(self, record: dict) -> None:
+        for partition in range(int(record["partitions"])):
+            self.flushed.setdefault(partition, False)
+        self.flushed[int(record["partition"])] = record.get("flushed") is True
+
+    @property
+    def idle(self) -> bool:
+        """True once every mentions partition has said last that it is idle-flushed."""
+        return bool(self.flushed) and all(self.flushed.values())
+
+    def drain(self, on_alert: Callable[[Alert], None], on_windows: Callable[[list[Window]], None],
+              timeout: float = 30.0) -> None:
+        """Everything up to the current end of ``trend-alerts``."""
+        alerts = TopicPartition(self.alerts_topic, 0)
+        end = self.consumer.end_offsets([alerts])[alerts]
+        deadline = time.monotonic() + timeout
+        while self.consumer.position(alerts) < end and time.monotonic() < deadline:
+            self.poll(on_alert, on_windows)
 
     def close(self) -> None:
         self.consumer.close()

@@ -5,8 +5,9 @@
 (hashtag-windows -> trend-alerts), each calling a stage of
 :mod:`streams.stages`. ``count_flow`` feeds the extract and count stages and
 checkpoints their state (``checkpoint``: one changelog record per changed key);
-``detect_flow`` orders closed windows by event time across partitions before
-detection; ``acks`` acknowledges input only once the state it produced is on
+``window_records`` is the format of ``hashtag-windows`` (windows in batch
+records, watermarks); ``detect_flow`` orders closed windows by event time across
+partitions before detection; ``acks`` acknowledges input only once the state it produced is on
 the broker, so a worker killed with SIGKILL neither loses nor double-counts.
 """
 

@@ -6,7 +6,8 @@
   target partition per record, with headers ``src`` (posts partition), ``off``
   (its offset) and ``clk`` (latest event time seen on that partition).
 - agent ``count`` on ``hashtag-mentions``: ``Count.process`` for the message's
-  partition; closed windows go to ``hashtag-windows`` (key = hashtag).
+  partition; closed windows go to ``hashtag-windows`` in batch records
+  (``streams.worker.window_records``).
 - agent ``detect`` on ``hashtag-windows``: ``Detect.process`` on each window;
   alert steps go to ``trend-alerts`` (key = hashtag); see ``streams.worker.detect_flow``.
 - a timer: checkpoints and idle flushes (``streams.worker.count_flow``, ``streams.worker.detect_flow``).

@@ -10,12 +10,14 @@ their offsets. Open windows of a mentions partition idle for
 pending upstream (``streams.worker.backlog``): a slow or dead worker's posts
 still to come are no idleness.
 
-Each mentions partition also publishes its watermark on ``hashtag-windows``
-(key ``WATERMARK_KEY``, value ``{"partition", "partitions", "watermark"}``)
-whenever it crosses a minute or flushes, so that the detect agent completes a
-moment only when every partition has published its windows for it. The record
-of an idle flush says ``"flushed": true`` (its watermark may be null: a
-partition that never had input); the first after new input says it no more.
+Closed windows go to ``hashtag-windows`` in batch records, many windows each
+(``streams.worker.window_records``). Each mentions partition also publishes its
+watermark there (key ``WATERMARK_KEY``, value ``{"partition", "partitions",
+"watermark"}``) whenever it crosses a minute or flushes, so that the detect
+agent completes a moment only when every partition has published its windows
+for it. The record of an idle flush says ``"flushed": true`` (its watermark may
+be null: a partition that never had input); the first after new input says it
+no more.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from streams.stages import Count, Extract
 from streams.worker.acks import AckAfterCheckpoint
 from streams.worker.backlog import Backlog
 from streams.worker.checkpoint import PartitionCounts
+from streams.worker.window_records import WATERMARK_KEY, WINDOWS_KEY, batches
 
 __all__ = ["Flow", "CLOCK_EVERY_MS", "DLQ_MAX_BYTES", "WATERMARK_KEY", "WATERMARK_EVERY_MS", "dead_letter"]
 
@@ -41,8 +44,6 @@ log = logging.getLogger(__name__)
 CLOCK_EVERY_MS = 1_000
 """A partition without mentions from a record still gets an (empty) message if the
 source's clock moved this much, so that its watermark follows."""
-WATERMARK_KEY = b"\x00watermark"
-"""Key of the watermark records on ``hashtag-windows`` (no hashtag starts with NUL)."""
 WATERMARK_EVERY_MS = 60_000
 """A mentions partition publishes its watermark when it crosses a multiple of this."""
 BACKLOG_EVERY = 1.0
@@ -133,8 +134,8 @@ class Flow(AckAfterCheckpoint):
         await self._publish_watermark(message.partition, count.aggregator.watermark, force=resumed)
 
     async def _publish(self, windows) -> None:
-        for window in windows:
-            await self._send("hashtag-windows", window.hashtag.encode("utf-8"), _window_json(window), None, None)
+        for value in batches(windows):
+            await self._send("hashtag-windows", WINDOWS_KEY, value, None, None)
         self.windows_published += len(windows)
 
     async def _publish_watermark(self, partition: int, watermark: int | None, force: bool = False,
@@ -248,10 +249,3 @@ def _mention(d: dict, intern=sys.intern) -> Mention:
 def _next(offset: int | None) -> int | None:
     """The next offset to read after ``offset`` (None: nothing read)."""
     return None if offset is None else offset + 1
-
-
-def _window_json(w) -> bytes:
-    """``Window.to_dict()`` as JSON, without ``dataclasses.asdict``'s cost."""
-    return orjson.dumps({"hashtag": w.hashtag, "size": w.size, "window_start": w.window_start,
-                         "window_end": w.window_end, "posts": w.posts, "views": w.views,
-                         "authors": w.authors, "new_authors": w.new_authors})

@@ -1,7 +1,8 @@
 """What the worker's ``detect`` agent does: closed windows in, alerts out.
 
 ``DetectFlow`` feeds each window read from ``hashtag-windows`` (one partition,
-so one detector sees every tag in order) to the ``Detect`` stage and sends the
+so one detector sees every tag in order; windows come in batch records,
+``streams.worker.window_records``) to the ``Detect`` stage and sends the
 alert steps to ``trend-alerts`` (key = hashtag). Its state — the detector, the
 offset of the last window it applied, and the recent windows it has scored —
 is checkpointed into the ``detect-state`` table's changelog every
@@ -33,7 +34,7 @@ import orjson
 from detectors.records import Window
 from streams.stages import Detect
 from streams.worker.acks import AckAfterCheckpoint
-from streams.worker.count_flow import WATERMARK_KEY
+from streams.worker.window_records import WATERMARK_KEY, decode_windows
 
 __all__ = ["DetectFlow", "CHUNK_BYTES", "KEEP_MOMENTS"]
 
@@ -95,23 +96,24 @@ class DetectFlow(AckAfterCheckpoint):
         self.applied = message.offset
         self._dirty = True
         try:
-            data = orjson.loads(event.value)
             if event.key == WATERMARK_KEY:
+                data = orjson.loads(event.value)
                 watermark = data["watermark"]
                 await self._on_watermark(int(data["partition"]), int(data["partitions"]),
                                          None if watermark is None else int(watermark), data.get("flushed") is True)
                 return
-            window = Window.from_dict(data)
+            windows = decode_windows(event.key, event.value)
         except (orjson.JSONDecodeError, TypeError, KeyError, ValueError) as exc:
-            log.error("%s[%d]@%d: not a window, skipped: %r", message.topic, message.partition,
+            log.error("%s[%d]@%d: not a window record, skipped: %r", message.topic, message.partition,
                       message.offset, exc)
             return
-        if not self._fresh(window, stage):
-            return
-        if window.window_end <= self.released:  # a moment already complete: late, scored alone
-            await self._send(stage.process([window]))
-        else:
-            self.buffer.append(window)
+        for window in windows:
+            if not self._fresh(window, stage):
+                continue
+            if window.window_end <= self.released:  # a moment already complete: late, scored alone
+                await self._send(stage.process([window]))
+            else:
+                self.buffer.append(window)
 
     async def _on_watermark(self, partition: int, partitions: int, watermark: int | None, flushed: bool) -> None:
         if watermark is not None:

@@ -13,6 +13,7 @@ from kafka import KafkaProducer
 
 from detectors.records import Alert, Window
 from streams.kafka.topics import create_topics
+from streams.worker.window_records import WATERMARK_KEY, WINDOWS_KEY, batches
 
 pytestmark = pytest.mark.integration
 
@@ -22,9 +23,9 @@ T0 = 1_736_726_400_000  # 2025-01-13 00:00 UTC
 
 def _publish(settings, windows=(), alerts=()) -> None:
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers)
-    for w in windows:
-        producer.send(settings.topic("hashtag-windows"), key=w.hashtag.encode(), value=orjson.dumps(w.to_dict()))
-    producer.send(settings.topic("hashtag-windows"), key=b"\x00watermark",
+    for value in batches(list(windows)):  # the worker's record format
+        producer.send(settings.topic("hashtag-windows"), key=WINDOWS_KEY, value=value)
+    producer.send(settings.topic("hashtag-windows"), key=WATERMARK_KEY,
                   value=orjson.dumps({"partition": 0, "partitions": 1, "watermark": T0}))
     for a in alerts:
         producer.send(settings.topic("trend-alerts"), key=a.hashtag.encode(), value=orjson.dumps(a.to_dict()))

@@ -49,7 +49,7 @@ def test_published_counts_equal_counts_computed_from_the_file(
         assert got == expected, pool.tail()
         assert all(len(values) == 1 for values in reader.values.values()), "a window published with other counts"
         if workers == 1:
-            assert reader.messages == len(expected), "without rebalance or crash, every window is published once"
+            assert reader.published == len(expected), "without rebalance or crash, every window is published once"
 
 
 def test_max_speed_and_finite_speed_give_identical_windows(

@@ -14,6 +14,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
 from streams.kafka.topics import create_topics
+from streams.worker.window_records import WINDOWS_KEY, decode_windows
 
 sys.path.insert(0, str(Path(__file__).parent))
 from worker_harness import Workers, window_reader  # noqa: E402
@@ -89,8 +90,8 @@ def test_late_events_follow_the_policy_and_bad_input_goes_to_the_dlq(
                              consumer_timeout_ms=2000)
     records = list(consumer)
     consumer.close()
-    a_windows = [json.loads(r.value)["posts"] for r in records
-                 if r.topic.endswith("hashtag-windows") and r.key == b"a"]
+    a_windows = [w.posts for r in records if r.topic.endswith("hashtag-windows") and r.key == WINDOWS_KEY
+                 for w in decode_windows(r.key, r.value) if w.hashtag == "a"]
     assert a_windows == published
     dlq = [r for r in records if r.topic.endswith("posts-dlq")]
     assert [(r.value, dict(r.headers)["reason"]) for r in dlq] == [(b"not json", b"bad_json")]

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from kafka import KafkaConsumer
 
-from streams.worker.count_flow import WATERMARK_KEY
+from streams.worker.window_records import WATERMARK_KEY, WINDOWS_KEY, decode_windows
 
 SIZES_MS = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000}
 NEW_AUTHOR_MS = 7 * 86_400_000
@@ -54,19 +54,19 @@ class WindowReader:
                                       enable_auto_commit=False, consumer_timeout_ms=500)
         self.latest: dict = {}
         self.values: dict = defaultdict(set)
-        self.messages = 0
+        self.published = 0
 
     def poll(self) -> dict:
         for record in self.consumer:
             if record.key == WATERMARK_KEY:  # a count partition's progress, not a window
                 continue
-            w = json.loads(record.value)
-            assert record.key.decode() == w["hashtag"]
-            assert w["window_end"] - w["window_start"] == SIZES_MS.get(w["size"], w["window_end"] - w["window_start"])
-            key = (w["hashtag"], w["size"], w["window_start"])
-            self.latest[key] = (w["posts"], w["views"], w["authors"], w["new_authors"])
-            self.values[key].add(self.latest[key])
-            self.messages += 1
+            assert record.key == WINDOWS_KEY
+            for w in decode_windows(record.key, record.value):
+                assert w.size_ms == SIZES_MS.get(w.size, w.size_ms)
+                key = (w.hashtag, w.size, w.window_start)
+                self.latest[key] = (w.posts, w.views, w.authors, w.new_authors)
+                self.values[key].add(self.latest[key])
+                self.published += 1
         return self.latest
 
     def wait_for(self, expected: dict, timeout: float, workers=()) -> dict:
