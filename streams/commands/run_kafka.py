@@ -42,8 +42,9 @@ __all__ = ["run_on_kafka", "run_settings", "worker_detects", "SETTLE_SECONDS"]
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 40.0
-"""After the last event is sent: how long without a new alert before the run ends (the worker
-closes open windows and completes the detector's last moment after ``idle_flush`` of no input)."""
+"""After the last event is sent, the run ends once every mentions partition has said it is
+idle-flushed (its watermark record on ``hashtag-windows``) and the worker has committed all its
+input, so the detector's last moment is out; at the latest after this long without a new alert."""
 MAX_WAIT_SECONDS = 300.0
 _WORKER_INPUTS = ("posts", "hashtag-mentions", "hashtag-windows")
 
@@ -159,10 +160,14 @@ def _run(settings: Settings, events, pace, on_alert, stop, settle, on_progress,
             now = time.monotonic()
             done_at = done_at or now
             last_alert = now if fresh else (last_alert or done_at)
-            if now - checked >= 2.0:  # the settling time starts once the worker has read everything
+            if now - checked >= 1.0:  # the settling time starts once the worker has read everything
                 checked = now
                 if _worker_behind(admin, reader.consumer, settings):
                     last_alert = now
+                elif reader.idle:  # every partition flushed and all committed: the last moment is out
+                    reader.drain(alert, on_windows)
+                    log.info("the worker is done, %.1f s after the last event was sent", now - done_at)
+                    break
             if stop() or now - last_alert >= settle or now - done_at >= MAX_WAIT_SECONDS:
                 break
     finally:
