@@ -16,8 +16,8 @@ watermark there (key ``WATERMARK_KEY``, value ``{"partition", "partitions",
 "watermark"}``) whenever it crosses a minute or flushes, so that the detect
 agent completes a moment only when every partition has published its windows
 for it. The record of an idle flush says ``"flushed": true`` (its watermark may
-be null: a partition that never had input); the first after new input says it
-no more.
+be null: a partition that never had input); the first message after that, or
+after the partition's assignment, is followed by a record without it.
 """
 
 from __future__ import annotations
@@ -84,6 +84,8 @@ class Flow(AckAfterCheckpoint):
         self.windows_published = 0
         self._sent_clock: dict[tuple[int, int], int] = {}
         self._sent_watermark: dict[int, int] = {}
+        self._announced: set[int] = set()
+        """Partitions that published a watermark record since their assignment or last idle flush."""
         self.backlog = Backlog(settings)
         self._backlog_checked = 0.0
 
@@ -118,7 +120,6 @@ class Flow(AckAfterCheckpoint):
 
     async def on_mentions(self, event) -> None:
         message = event.message
-        resumed = message.partition in self.counts.flushed
         count = self.counts.get(message.partition, self._table_items)
         headers = dict(message.headers or ())
         try:
@@ -131,7 +132,8 @@ class Flow(AckAfterCheckpoint):
                       message.partition, message.offset, exc)
             return
         await self._publish(count.process(mentions, source=source, offset=offset, clock=clock))
-        await self._publish_watermark(message.partition, count.aggregator.watermark, force=resumed)
+        await self._publish_watermark(message.partition, count.aggregator.watermark,
+                                      force=message.partition not in self._announced)
 
     async def _publish(self, windows) -> None:
         for value in batches(windows):
@@ -142,8 +144,8 @@ class Flow(AckAfterCheckpoint):
                                  flushed: bool = False) -> None:
         """Tell the detect agent how far this partition's windows are complete (and whether it is idle)."""
         last = self._sent_watermark.get(partition)
-        if not flushed and (watermark is None or not force and last is not None
-                            and watermark // WATERMARK_EVERY_MS <= last // WATERMARK_EVERY_MS):
+        if not (flushed or force) and (watermark is None or last is not None
+                                       and watermark // WATERMARK_EVERY_MS <= last // WATERMARK_EVERY_MS):
             return
         if watermark is not None:
             self._sent_watermark[partition] = watermark if last is None else max(last, watermark)
@@ -151,6 +153,9 @@ class Flow(AckAfterCheckpoint):
                   "watermark": self._sent_watermark.get(partition)}
         if flushed:
             record["flushed"] = True
+            self._announced.discard(partition)
+        else:
+            self._announced.add(partition)
         await self._send("hashtag-windows", WATERMARK_KEY, orjson.dumps(record), None, None)
 
     async def _send(self, topic: str, key, value, partition, headers) -> None:
@@ -168,6 +173,7 @@ class Flow(AckAfterCheckpoint):
         """
         mine = {tp.partition for tp in assigned if tp.topic == self.mentions.get_topic_name()}
         self.counts.keep_only(mine)
+        self._announced &= mine  # a partition assigned again says first that it is not idle
         if self.metrics is not None:
             self.metrics.rebalances.inc()
         now = time.monotonic()

@@ -119,12 +119,10 @@ class DetectFlow(AckAfterCheckpoint):
         if watermark is not None:
             self.watermarks[partition] = max(watermark, self.watermarks.get(partition, watermark))
         everyone = range(partitions)
-        was_idle = all(p in self.flushed for p in everyone)
         (self.flushed.add if flushed else self.flushed.discard)(partition)
-        if all(p in self.flushed for p in everyone):
-            if not was_idle:  # the whole input is done: complete everything held back
-                await self._release(None)
-                await self._send(self.detect.flush())
+        if flushed and all(p in self.flushed for p in everyone):  # all input done: complete what is held back
+            await self._release(None)
+            await self._send(self.detect.flush())
         elif all(p in self.watermarks for p in everyone):
             await self._release(min(self.watermarks[p] for p in everyone))
 
