@@ -64,6 +64,7 @@ class DetectFlow(AckAfterCheckpoint):
         self.released = -1
         self.flushed: set[int] = set()
         """Mentions partitions whose last watermark record was an idle flush."""
+        self._held = False  # windows went to the model since its last flush
         self.alerts_sent = 0
         self._dirty = False
         self._slot = 0
@@ -83,7 +84,8 @@ class DetectFlow(AckAfterCheckpoint):
         meta = orjson.loads(head)
         slot = meta["slot"]
         blob = b"".join(items[f"detect/{slot}/{i}".encode()] for i in range(meta["chunks"]))
-        model, self.seen, self.buffer, self.watermarks, self.released, self.flushed = pickle.loads(blob)
+        model, self.seen, self.buffer, self.watermarks, self.released, *rest = pickle.loads(blob)
+        self.flushed, self._held = rest if rest else (set(), True)  # a state saved before these two
         self.detect = Detect.restore(model, self.metrics, self.view)
         self.applied, self._slot = meta["offset"], slot
         log.info("detect state restored: %d bytes, windows applied up to offset %d", len(blob), self.applied)
@@ -120,9 +122,10 @@ class DetectFlow(AckAfterCheckpoint):
             self.watermarks[partition] = max(watermark, self.watermarks.get(partition, watermark))
         everyone = range(partitions)
         (self.flushed.add if flushed else self.flushed.discard)(partition)
-        if flushed and all(p in self.flushed for p in everyone):  # all input done: complete what is held back
-            await self._release(None)
+        if flushed and all(p in self.flushed for p in everyone) and (self.buffer or self._held):
+            await self._release(None)  # all input done: complete what is held back
             await self._send(self.detect.flush())
+            self._held = False
         elif all(p in self.watermarks for p in everyone):
             await self._release(min(self.watermarks[p] for p in everyone))
 
@@ -134,6 +137,7 @@ class DetectFlow(AckAfterCheckpoint):
         self.buffer = [w for w in self.buffer if upto is not None and w.window_end > upto]
         ready.sort(key=lambda w: (w.window_end, w.window_start))
         self.released = max(self.released, ready[-1].window_end)
+        self._held = True
         await self._send(self.detect.process(ready))
 
     def _fresh(self, w: Window, stage: Detect) -> bool:
@@ -177,7 +181,8 @@ class DetectFlow(AckAfterCheckpoint):
         """
         if not self._dirty or self.detect is None:
             return 0
-        state = (self.detect.snapshot(), self.seen, self.buffer, self.watermarks, self.released, self.flushed)
+        state = (self.detect.snapshot(), self.seen, self.buffer, self.watermarks, self.released, self.flushed,
+                 self._held)
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         chunks = [blob[i:i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
         changelog = self.table.changelog_topic.get_topic_name()

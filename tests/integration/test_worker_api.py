@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
 from streams.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -107,8 +109,11 @@ def test_two_workers_announce_themselves_and_both_answer_for_every_hashtag(
             assert status == 200 and b"trendwatch_events_total" in body
 
         # The detector's owner dies: the other takes over and answers at once from the restored state
-        # (no input comes any more, so nothing but the checkpoint can fill its view).
+        # (no input comes any more, so nothing but the checkpoint can fill its view). It dies once its
+        # last checkpoint holds every window (the group has committed all of hashtag-windows).
+        _wait("every window checkpointed", lambda: _all_committed(settings, "hashtag-windows"), workers, timeout=60)
         before = json.loads(_get(url1 + "/api/trends/earthquake")[1])
+        shown = [t["hashtag"] for t in json.loads(_get(url1 + "/api/trends")[1])["trends"]]
         owner = 0 if "(runs the detector)" in latest[0] else 1
         victim, survivor, url = workers.procs[owner], 1 - owner, (url0, url1)[1 - owner]
         victim.kill()
@@ -124,6 +129,20 @@ def test_two_workers_announce_themselves_and_both_answer_for_every_hashtag(
         for size, points in after["windows"].items():
             assert points and all(point in before["windows"][size] for point in points), size
         status, body = _get(url + "/api/trends")
-        assert status == 200 and "earthquake" in [t["hashtag"] for t in json.loads(body)["trends"]]
+        assert status == 200 and [t["hashtag"] for t in json.loads(body)["trends"]] == shown
         _wait("the same view as before the takeover", lambda: json.loads(
             _get(url + "/api/trends/earthquake")[1]) == before, workers, timeout=60)
+
+
+def _all_committed(settings, name: str) -> bool:
+    """True when the workers' group has committed the end of every partition of topic ``name``."""
+    topic = settings.topic(name)
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        committed = admin.list_group_offsets(settings.app_id).get(settings.app_id, {})
+        ends = consumer.end_offsets([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
+        return all(tp in committed and committed[tp].offset >= end for tp, end in ends.items())
+    finally:
+        admin.close()
+        consumer.close()
