@@ -7,11 +7,19 @@
 //! twice. Every checkpoint value carries the applied-offset vector it
 //! reflects; after a restore, a mention of a hashtag whose restored state
 //! already holds the batch's offset is skipped too.
+//!
+//! A hashtag whose last window closed is not deleted at once: its checkpoint
+//! value is a tombstone (its offset vector, no cells), and the key is deleted
+//! by a later checkpoint, once a meta value covering that vector is written.
+//! A checkpoint cut short after the tombstone but before its meta value would
+//! otherwise lose what the hashtag had applied, and the replay would count its
+//! mentions again.
 
 use std::collections::HashMap;
 
+use crate::codec::FORMAT;
 use crate::mentions::{read_all, FormatError};
-use crate::state::{Reader, StateError, Writer};
+use crate::state::{sketch_key, Reader, StateError, Writer};
 use crate::windows::{Aggregator, Closed};
 
 /// Offsets applied per source, in order of first appearance.
@@ -33,7 +41,14 @@ pub struct Counter {
     pub agg: Aggregator,
     pub applied: Vector,
     pub restored: HashMap<String, Vector>,
+    /// Hashtags written as tombstones, with the offset vector they hold.
+    tombstones: HashMap<String, Vector>,
+    /// The offset vector of the last meta value written (or restored).
+    written: Vector,
 }
+
+/// The state of a hashtag without cells (`unit_state` of zero cells).
+const NO_CELLS: [u8; 5] = [FORMAT, 0, 0, 0, 0];
 
 impl Counter {
     pub fn new(agg: Aggregator) -> Self {
@@ -41,6 +56,8 @@ impl Counter {
             agg,
             applied: Vec::new(),
             restored: HashMap::new(),
+            tombstones: HashMap::new(),
+            written: Vec::new(),
         }
     }
 
@@ -84,17 +101,41 @@ impl Counter {
 
     /// What changed since the last checkpoint, `(key, value or None)` sorted by key, meta key last.
     pub fn checkpoint(&mut self) -> Result<Changes, StateError> {
-        let mut units = self.agg.pop_dirty();
-        units.sort_unstable();
+        let units = self.agg.pop_dirty();
         let mut out = Vec::with_capacity(units.len() + 1);
         for unit in units {
-            let value = self.agg.unit_state(&unit)?.map(|s| self.value(&s));
+            let value = match self.agg.unit_state(&unit)? {
+                Some(state) => {
+                    self.tombstones.remove(&unit);
+                    Some(self.value(&state))
+                }
+                None if sketch_key(&unit).is_some() => None,
+                None => {
+                    self.tombstones.insert(unit.clone(), self.applied.clone());
+                    Some(self.value(&NO_CELLS))
+                }
+            };
             out.push((unit, value));
         }
+        let written = &self.written;
+        let covered: Vec<String> = self
+            .tombstones
+            .iter()
+            .filter(|(unit, vector)| {
+                covers(written, vector) && !out.iter().any(|(k, _)| k == *unit)
+            })
+            .map(|(unit, _)| unit.clone())
+            .collect();
+        for unit in covered {
+            self.tombstones.remove(&unit);
+            out.push((unit, None));
+        }
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         out.push((
             META_KEY.to_owned(),
             Some(self.value(&self.agg.meta_state())),
         ));
+        self.written = self.applied.clone();
         Ok(out)
     }
 
@@ -119,12 +160,16 @@ impl Counter {
         if let Some((_, vector, meta)) = decoded.iter().find(|(unit, _, _)| *unit == META_KEY) {
             self.agg.load_meta(meta)?;
             self.applied = vector.clone();
+            self.written = vector.clone();
         }
         for (unit, vector, state) in decoded {
             if unit == META_KEY {
                 continue;
             }
             self.agg.load_unit(unit, Some(state))?;
+            if state == NO_CELLS {
+                self.tombstones.insert(unit.to_owned(), vector.clone());
+            }
             if vector.iter().any(|(s, o)| *o > offset_of(&self.applied, s)) {
                 self.restored.insert(unit.to_owned(), vector);
             }
@@ -132,6 +177,11 @@ impl Counter {
         self.agg.pop_dirty();
         Ok(())
     }
+}
+
+/// True when `meta` holds every offset of `vector`.
+fn covers(meta: &Vector, vector: &Vector) -> bool {
+    vector.iter().all(|(s, o)| *o <= offset_of(meta, s))
 }
 
 /// The offset vector and the state of a checkpoint value.
