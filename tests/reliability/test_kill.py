@@ -35,10 +35,10 @@ def background_replay(settings, history, env, speed: str):
 def wait_for_more(reader, than: int, timeout: float, procs) -> float:
     """Seconds until ``reader`` has seen more than ``than`` messages."""
     started = time.monotonic()
-    while reader.messages <= than and time.monotonic() - started < timeout:
+    while reader.published <= than and time.monotonic() - started < timeout:
         reader.poll()
         assert all(p.poll() is None for p in procs), "a worker exited"
-    assert reader.messages > than, "nothing published"
+    assert reader.published > than, "nothing published"
     return time.monotonic() - started
 
 
