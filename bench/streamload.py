@@ -71,9 +71,9 @@ def end_offsets(bootstrap: str, topic: str, security: dict | None = None) -> int
 def metrics_url(log_path: Path, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = re.search(r"metrics on (http://\S+/metrics)", log_path.read_text(errors="replace"))
-        if found:
-            return found.group(1)
+        found = re.search(r"metrics on (http://\S+?)/?(?:\s|$)", log_path.read_text(errors="replace"))
+        if found:  # the worker's start-up line: "... page, API and metrics on http://host:port/"
+            return found.group(1) + "/metrics"
         time.sleep(0.1)
     raise RuntimeError(f"no metrics address in {log_path}")
 
