@@ -84,8 +84,3 @@ class Backlog:
         except (KafkaError, OSError, KeyError) as exc:
             log.debug("backlog query failed, input counted as pending: %r", exc)
             return []
-
-    def close(self) -> None:
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
