@@ -142,6 +142,23 @@ impl Aggregator {
         out
     }
 
+    /// Marks a unit (hashtag or sketch window) changed, so the next checkpoint writes it.
+    pub fn mark_dirty(&mut self, unit: &str) -> Result<(), StateError> {
+        match sketch_key(unit) {
+            Some(key) => {
+                self.dirty_sketches.insert(key?);
+            }
+            None => {
+                let tag = self
+                    .cells
+                    .get_key_value(unit)
+                    .map_or_else(|| Tag::from(unit), |(t, _)| t.clone());
+                self.dirty_tags.insert(tag);
+            }
+        }
+        Ok(())
+    }
+
     /// Names of all units that have state.
     pub fn units(&self) -> Vec<String> {
         let mut out: Vec<String> = self.cells.keys().map(|t| t.to_string()).collect();

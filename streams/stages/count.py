@@ -13,8 +13,10 @@ replayed messages are never counted twice.
 ``checkpoint()`` returns what changed since the last call as
 ``{key: bytes or None}`` (None deletes the key): one key per hashtag (and per
 sketch window) plus the meta key ``""``; every value carries the
-applied-offset vector it reflects. ``restore(items)`` rebuilds the stage from
-the latest values, skipping per hashtag what its state already holds.
+applied-offset vector it reflects and the unit's previous state.
+``restore(items)`` rebuilds the stage from the latest values as of the meta
+value: a unit written after it (a checkpoint cut short) is put back to its
+previous state.
 
 Examples
 --------
