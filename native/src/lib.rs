@@ -9,7 +9,7 @@ use pyo3::types::PyTuple;
 mod cells;
 mod chars;
 mod codec;
-mod fxhash;
+mod hashing;
 pub mod hashtags;
 pub mod mentions;
 mod pyfuncs;

@@ -6,7 +6,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::fxhash::FxHashMap;
+use crate::hashing::SeededHashMap;
 use crate::mentions::write_mention;
 use crate::sketches::stable_hash;
 use crate::windows::Config;
@@ -45,7 +45,7 @@ pub fn pack_mentions<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     let mut out = Vec::new();
     let mut authors = Vec::new();
-    let mut hashes: FxHashMap<String, u64> = FxHashMap::default();
+    let mut hashes: SeededHashMap<String, u64> = SeededHashMap::default();
     for mention in mentions.try_iter()? {
         let m = mention?;
         let tag = m.getattr(intern!(py, "hashtag"))?;

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use crate::cells::Cell;
-use crate::fxhash::{FxHashMap, FxHashSet};
+use crate::hashing::{SeededHashMap, SeededHashSet};
 use crate::mentions::Mention;
 use crate::sketches::CountMin;
 
@@ -65,12 +65,12 @@ pub struct Aggregator {
     pub sketched_posts: i64,
     pub clocks: Vec<(String, i64)>,
     pub watermark: Option<i64>,
-    pub cells: FxHashMap<Tag, Vec<(Key, Cell)>>,
-    pub open: FxHashMap<Key, FxHashSet<Tag>>,
-    pub retained: FxHashMap<Key, FxHashSet<Tag>>,
-    pub sketches: FxHashMap<Key, Box<[CountMin; 3]>>,
-    pub dirty_tags: FxHashSet<Tag>,
-    pub dirty_sketches: FxHashSet<Key>,
+    pub cells: SeededHashMap<Tag, Vec<(Key, Cell)>>,
+    pub open: SeededHashMap<Key, SeededHashSet<Tag>>,
+    pub retained: SeededHashMap<Key, SeededHashSet<Tag>>,
+    pub sketches: SeededHashMap<Key, Box<[CountMin; 3]>>,
+    pub dirty_tags: SeededHashSet<Tag>,
+    pub dirty_sketches: SeededHashSet<Key>,
 }
 
 impl Aggregator {
@@ -82,12 +82,12 @@ impl Aggregator {
             sketched_posts: 0,
             clocks: Vec::new(),
             watermark: None,
-            cells: FxHashMap::default(),
-            open: FxHashMap::default(),
-            retained: FxHashMap::default(),
-            sketches: FxHashMap::default(),
-            dirty_tags: FxHashSet::default(),
-            dirty_sketches: FxHashSet::default(),
+            cells: SeededHashMap::default(),
+            open: SeededHashMap::default(),
+            retained: SeededHashMap::default(),
+            sketches: SeededHashMap::default(),
+            dirty_tags: SeededHashSet::default(),
+            dirty_sketches: SeededHashSet::default(),
         }
     }
 
