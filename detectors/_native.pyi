@@ -1,7 +1,8 @@
 """Types of ``detectors._native``, the Rust core (crate ``native/``) behind ``detectors``.
 
-The Python faces are ``detectors.hashtags``, ``detectors.events`` and
-``streams.stages``; call those, not this module.
+The Python faces are ``detectors.hashtags``, ``detectors.events``,
+``detectors.eventtime``, ``detectors.windows`` and ``streams.stages``; call
+those, not this module.
 """
 
 MAX_TAG_LENGTH: int
@@ -18,6 +19,71 @@ def extract_hashtags(text: str, /) -> tuple[str, ...]:
     """The distinct normalised hashtags of a post's text, in order of first appearance."""
 
 from collections.abc import Iterable
+
+MAX_RECORD_BYTES: int
+"""Largest record accepted, in bytes."""
+MAX_TEXT_LENGTH: int
+"""Longest post text accepted, in characters."""
+MAX_ID_LENGTH: int
+"""Longest ``id``, ``post_id`` and ``author``, in characters."""
+MAX_GIVEN_TAGS: int
+"""Most elements of a given ``hashtags`` array."""
+NEW_AUTHOR_MS: int
+"""An account at most this old (ms) when posting is a new author."""
+MAX_FUTURE_MS: int
+"""Event time accepted at most this far after the wall clock (ms)."""
+MAX_SKEW_MS: int
+"""Event time accepted at most this far from the source's clock, either way (ms)."""
+MAX_DEPTH: int
+"""Deepest nesting of arrays and objects in a record (deeper: ``too_deep``)."""
+MAX_ELEMENT_DEPTH: int
+"""A rejected array element nested deeper than this keeps the whole record as its bytes."""
+
+PostFields = tuple[str, int, str, str, tuple[str, ...], str | None, str | None, int | None]
+"""id, ts, author, text, hashtags, lang, region, author_created (``detectors.records.Post``)."""
+EngagementFields = tuple[str, int, tuple[str, ...], int, int, int]
+"""post_id, ts, hashtags, views, likes, shares (``detectors.records.Engagement``)."""
+MentionFields = tuple[str, int, int, int, int, int, tuple[str, ...]]
+"""hashtag, bucket, max_ts, posts, views, new_authors, sorted authors (``detectors.records.Mention``)."""
+RejectedFields = tuple[str, str, bytes]
+"""reason, detail, raw (``detectors.records.Rejected``)."""
+ClockState = tuple[int, int | None]
+"""A source's event-time clock: the latest admitted time (-1 before any), a refused jump waiting for a
+second event (``detectors.eventtime.EventClock.snapshot``)."""
+
+class Extractor:
+    """Parses, validates and pre-aggregates batches of ``posts`` records (``streams.stages.Extract``).
+
+    ``joined_type``: records of exactly this type are JSON Lines joined into one
+    array; if anything in one is rejected, its lines are decoded one by one.
+    """
+
+    def __init__(self, base_ms: int, partitions: int, joined_type: type | None = None,
+                 max_future_ms: int = ..., max_skew_ms: int = ...) -> None: ...
+    def process(self, values: list[bytes], clock: int, pending: int | None, now_ms: int | None, /) -> tuple[
+            list[tuple[int, list[MentionFields]]], list[RejectedFields], int, int | None, int, int]:
+        """One batch of one source: (mentions per partition in order of first appearance, rejected,
+        the source's clock and pending jump after it, posts, engagements)."""
+
+def decode_record(value: bytes, clock: ClockState | None = None, now_ms: int | None = None,
+                  max_future_ms: int = ..., max_skew_ms: int = ...) -> tuple[
+        list[tuple[int, PostFields | EngagementFields]], list[RejectedFields], ClockState | None]:
+    """One record's events as (0 post | 1 engagement, fields), its rejected parts, and the clock
+    after it (None without a clock: no event-time bound)."""
+
+def admit_time(ts: int, clock: int, pending: int | None, now_ms: int | None = None,
+               max_future_ms: int = ..., max_skew_ms: int = ...) -> tuple[
+        tuple[str, str] | None, int, int | None]:
+    """One event time through a source's clock: (None or (reason, detail), clock, pending)."""
+
+def parse_event(value: bytes, /) -> tuple[int, PostFields | EngagementFields | tuple[str, str]]:
+    """One JSON document as an event: (0 | 1, fields), or (-1, (reason, detail))."""
+
+def parse_timestamp(value: bytes, name: str, /) -> tuple[int, None] | tuple[None, tuple[str, str]]:
+    """One JSON document (a string or number) as epoch ms, or the (reason, detail) why not."""
+
+def partition_for(tag: str, partitions: int, /) -> int:
+    """CRC-32 of the tag's UTF-8 bytes modulo ``partitions``."""
 
 def format_size(ms: int) -> str:
     """A window size as text in the largest unit dividing it (``"5m"``)."""

@@ -9,16 +9,16 @@ a short stable reason code (the label of the invalid-events metric):
 ============== ==========================================================
 reason         meaning
 ============== ==========================================================
-bad_json       the record is not JSON (or not UTF-8)
+bad_json       the record is not JSON (or not UTF-8/16/32)
 not_object     the record, or an element of its array, is not an object
 bad_version    ``v`` is not 1
 unknown_type   ``type`` is neither ``post`` nor ``engagement``
 missing_field  a required field is absent or null
 bad_type       a field has the wrong JSON type
-bad_value      a count is negative, or a string is empty or too long
+bad_value      a count is negative (or ``views`` beyond 64 bits), or a string is empty or too long
 bad_timestamp  ``ts``/``author_created`` is no RFC 3339 time or epoch ms
 oversize       the record, the text or the hashtag list is too large
-too_deep       the record nests arrays/objects deeper than the decoder allows
+too_deep       the record nests arrays/objects deeper than the decoder allows (1,024 levels)
 ts_future      the event time is too far after the wall clock (see
                ``detectors.eventtime``; only with an ``EventClock``)
 ts_ahead       the event time is too far after the stream's clock
@@ -26,11 +26,19 @@ ts_behind      the event time is too far before the stream's clock
 stage_error    the stage failed on the record (a defect; the record is kept whole)
 ============== ==========================================================
 
-Timestamps become integer epoch milliseconds. A post without ``hashtags`` has
-them extracted from its text; given hashtags are normalised like extracted
-ones (invalid ones dropped, duplicates removed, at most ``MAX_TAGS_PER_POST``).
-Unknown fields are ignored, so producers can add fields without breaking
-consumers.
+Timestamps become integer epoch milliseconds; strings are read as Python
+3.11's ``datetime.fromisoformat`` reads them, and need a UTC offset. A post
+without ``hashtags`` has them extracted from its text; given hashtags are
+normalised like extracted ones (invalid ones dropped, duplicates removed, at
+most ``MAX_TAGS_PER_POST``). Unknown fields are ignored, so producers can add
+fields without breaking consumers. JSON is read as Python's ``json`` reads it
+(``NaN``, integers of any size, the last of repeated keys), except that a
+string with a lone UTF-16 surrogate is ``bad_json``. A rejected element of an
+array keeps its own JSON text as its bytes (the whole record's if it nests
+more than ``MAX_ELEMENT_DEPTH`` levels).
+
+The rules run in the native core (``detectors._native``); the extract stage
+calls it once per batch of records, these functions once per record or event.
 
 Examples
 --------
@@ -46,30 +54,34 @@ Examples
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 
-from detectors.eventtime import EventClock, describe
-from detectors.hashtags import MAX_TAGS_PER_POST, extract_hashtags, normalise_hashtag
+from detectors import _native
+from detectors.eventtime import EventClock
 from detectors.records import Engagement, Post, Rejected
 
-__all__ = ["EventClock", "InvalidEvent", "REASONS", "MAX_RECORD_BYTES", "MAX_TEXT_LENGTH", "NEW_AUTHOR_MS",
+__all__ = ["EventClock", "InvalidEvent", "REASONS", "MAX_RECORD_BYTES", "MAX_TEXT_LENGTH", "MAX_ID_LENGTH",
+           "MAX_GIVEN_TAGS", "MAX_DEPTH", "MAX_ELEMENT_DEPTH", "NEW_AUTHOR_MS",
            "parse_event", "parse_timestamp", "decode_record", "encode_events", "is_new_author"]
 
 REASONS = ("bad_json", "not_object", "bad_version", "unknown_type", "missing_field",
            "bad_type", "bad_value", "bad_timestamp", "oversize", "too_deep",
            "ts_future", "ts_ahead", "ts_behind", "stage_error")
-MAX_RECORD_BYTES = 1 << 20
+MAX_RECORD_BYTES: int = _native.MAX_RECORD_BYTES
 """Largest record accepted, in bytes (producers aggregate far less: 64 KiB)."""
-MAX_TEXT_LENGTH = 10_000
+MAX_TEXT_LENGTH: int = _native.MAX_TEXT_LENGTH
 """Longest post text accepted, in characters."""
-MAX_ID_LENGTH = 256
-MAX_GIVEN_TAGS = 1_000
-NEW_AUTHOR_MS = 7 * 86_400_000
+MAX_ID_LENGTH: int = _native.MAX_ID_LENGTH
+"""Longest ``id``, ``post_id`` and ``author``, in characters."""
+MAX_GIVEN_TAGS: int = _native.MAX_GIVEN_TAGS
+"""Most elements of a given ``hashtags`` array."""
+MAX_DEPTH: int = _native.MAX_DEPTH
+"""Deepest nesting of arrays and objects in a record (deeper: ``too_deep``)."""
+MAX_ELEMENT_DEPTH: int = _native.MAX_ELEMENT_DEPTH
+"""A rejected array element nested deeper than this is dead-lettered with its whole record."""
+NEW_AUTHOR_MS: int = _native.NEW_AUTHOR_MS
 """An author whose account is at most this old when posting counts as new (7 days)."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MS = timedelta(milliseconds=1)
-_MAX_TS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
+_KINDS = (Post, Engagement)
 
 
 class InvalidEvent(ValueError):
@@ -81,6 +93,16 @@ class InvalidEvent(ValueError):
         self.detail = detail
 
 
+def _as_json(value: object) -> bytes:
+    """A Python value as the JSON document the native rules read (json.dumps' reading of it)."""
+    try:
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+    except (TypeError, ValueError):
+        raise InvalidEvent("bad_type", f"{type(value).__name__} is not a JSON value") from None
+    except RecursionError:
+        raise InvalidEvent("too_deep", "arrays/objects nested deeper than the JSON decoder allows") from None
+
+
 def parse_timestamp(value: object, name: str = "ts") -> int:
     """Epoch milliseconds from an RFC 3339 string or an epoch-ms number.
 
@@ -88,144 +110,20 @@ def parse_timestamp(value: object, name: str = "ts") -> int:
     --------
     >>> parse_timestamp("2025-01-13T08:00:00.250+08:00"), parse_timestamp(1736726400000)
     (1736726400250, 1736726400000)
+    >>> parse_timestamp("2025-01-13T08:00:00")
+    Traceback (most recent call last):
+    ...
+    detectors.events.InvalidEvent: bad_timestamp: ts '2025-01-13T08:00:00' has no UTC offset
     """
-    kind = type(value)
-    if kind is int:
-        ms = value
-    elif kind is str:
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise InvalidEvent("bad_timestamp", f"{name} {value[:40]!r} is not an RFC 3339 time") from None
-        if moment.tzinfo is None:
-            raise InvalidEvent("bad_timestamp", f"{name} {value[:40]!r} has no UTC offset")
-        ms = (moment - _EPOCH) // _MS
-    elif kind is float and value.is_integer():
-        ms = int(value)
-    else:
+    try:
+        document = _as_json(value)
+    except InvalidEvent:
         raise InvalidEvent("bad_timestamp", f"{name} must be an RFC 3339 string or epoch ms, "
-                                            f"not {_json_type(value)}")
-    if not 0 <= ms < _MAX_TS:
-        raise InvalidEvent("bad_timestamp", f"{name} {ms} is outside 1970..2100 in epoch ms")
+                                            f"not {type(value).__name__}") from None
+    ms, error = _native.parse_timestamp(document, name)
+    if error is not None:
+        raise InvalidEvent(*error)
     return ms
-
-
-def _json_type(value: object) -> str:
-    names = {dict: "object", list: "array", str: "string", int: "number", float: "number",
-             bool: "boolean", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
-
-
-def _require(obj: dict, name: str, kind: type) -> object:
-    value = obj.get(name)
-    if type(value) is not kind:
-        if value is None:
-            raise InvalidEvent("missing_field", f"{name} is required")
-        raise InvalidEvent("bad_type", f"{name} must be a {_json_type(kind())}, not {_json_type(value)}")
-    return value
-
-
-def _identifier(obj: dict, name: str) -> str:
-    value = _require(obj, name, str)
-    if not value or len(value) > MAX_ID_LENGTH:
-        raise InvalidEvent("bad_value", f"{name} must have 1..{MAX_ID_LENGTH} characters")
-    return value
-
-
-def _optional_str(obj: dict, name: str) -> str | None:
-    value = obj.get(name)
-    if value is None or type(value) is str:
-        return value
-    raise InvalidEvent("bad_type", f"{name} must be a string, not {_json_type(value)}")
-
-
-def _count(obj: dict, name: str, required: bool = False) -> int:
-    value = obj.get(name)
-    if type(value) is not int:
-        if value is None and not required:
-            return 0
-        _require(obj, name, int)
-    if value < 0:
-        raise InvalidEvent("bad_value", f"{name} must not be negative, got {value}")
-    return value
-
-
-def _given_hashtags(value: object) -> tuple[str, ...]:
-    if type(value) is list and len(value) == 1 and type(value[0]) is str:  # the common case
-        tag = normalise_hashtag(value[0])
-        return () if tag is None else (tag,)
-    if type(value) is not list:
-        raise InvalidEvent("bad_type", f"hashtags must be an array, not {_json_type(value)}")
-    if len(value) > MAX_GIVEN_TAGS:
-        raise InvalidEvent("oversize", f"hashtags has {len(value)} elements, more than {MAX_GIVEN_TAGS}")
-    seen: dict[str, None] = {}
-    for raw in value:
-        if type(raw) is not str:
-            raise InvalidEvent("bad_type", f"hashtags must hold strings, not {_json_type(raw)}")
-        tag = normalise_hashtag(raw)
-        if tag is not None:
-            seen[tag] = None
-    tags = tuple(seen)
-    return tags if len(tags) <= MAX_TAGS_PER_POST else tags[:MAX_TAGS_PER_POST]
-
-
-def _parse_post(obj: dict) -> Post:
-    """A post; the common well-formed case in one test, anything else through ``_checked_post``."""
-    text, pid, author, ts = obj.get("text"), obj.get("id"), obj.get("author"), obj.get("ts")
-    if not (type(text) is str and type(pid) is str and type(author) is str and type(ts) is int
-            and len(text) <= MAX_TEXT_LENGTH and 0 < len(pid) <= MAX_ID_LENGTH
-            and 0 < len(author) <= MAX_ID_LENGTH and 0 <= ts < _MAX_TS):
-        return _checked_post(obj)
-    tags, lang, region, created = obj.get("hashtags"), obj.get("lang"), obj.get("region"), obj.get("author_created")
-    if not ((lang is None or type(lang) is str) and (region is None or type(region) is str)
-            and (created is None or (type(created) is int and 0 <= created < _MAX_TS))):
-        return _checked_post(obj)
-    return Post(pid, ts, author, text, extract_hashtags(text) if tags is None else _given_hashtags(tags),
-                lang, region, created)
-
-
-def _checked_post(obj: dict) -> Post:
-    text = _require(obj, "text", str)
-    if len(text) > MAX_TEXT_LENGTH:
-        raise InvalidEvent("oversize", f"text has {len(text)} characters, more than {MAX_TEXT_LENGTH}")
-    tags = obj.get("hashtags")
-    created = obj.get("author_created")
-    return Post(_identifier(obj, "id"), _timestamp(obj, "ts"),
-                _identifier(obj, "author"), text,
-                extract_hashtags(text) if tags is None else _given_hashtags(tags),
-                _optional_str(obj, "lang"), _optional_str(obj, "region"),
-                None if created is None else _timestamp(obj, "author_created"))
-
-
-def _parse_engagement(obj: dict) -> Engagement:
-    """An engagement; the common well-formed case in one test, anything else checked field by field."""
-    pid, ts, tags, views = obj.get("post_id"), obj.get("ts"), obj.get("hashtags"), obj.get("views")
-    likes, shares = obj.get("likes", 0), obj.get("shares", 0)
-    if (type(pid) is str and type(ts) is int and type(views) is int and type(likes) is int
-            and type(shares) is int and tags is not None and 0 < len(pid) <= MAX_ID_LENGTH
-            and 0 <= ts < _MAX_TS and views >= 0 and likes >= 0 and shares >= 0):
-        return Engagement(pid, ts, _given_hashtags(tags), views, likes, shares)
-    return _checked_engagement(obj)
-
-
-def _checked_engagement(obj: dict) -> Engagement:
-    if "hashtags" not in obj or obj["hashtags"] is None:
-        _missing("hashtags")
-    return Engagement(_identifier(obj, "post_id"),
-                      _timestamp(obj, "ts"),
-                      _given_hashtags(obj["hashtags"]), _count(obj, "views", required=True),
-                      _count(obj, "likes"), _count(obj, "shares"))
-
-
-def _missing(name: str):
-    raise InvalidEvent("missing_field", f"{name} is required")
-
-
-def _timestamp(obj: dict, name: str) -> int:
-    value = obj.get(name)
-    if type(value) is int and 0 <= value < _MAX_TS:
-        return value
-    return _missing(name) if value is None else parse_timestamp(value, name)
 
 
 def parse_event(obj: object) -> Post | Engagement:
@@ -247,32 +145,19 @@ def parse_event(obj: object) -> Post | Engagement:
     ...     print(exc.reason, "-", exc.detail)
     missing_field - text is required
     """
-    if type(obj) is not dict:
-        raise InvalidEvent("not_object", f"an event must be a JSON object, not {_json_type(obj)}")
-    version = obj.get("v")
-    if version != 1 or type(version) is not int:
-        if version is None:
-            raise InvalidEvent("missing_field", "v is required")
-        raise InvalidEvent("bad_version", f"v {version!r} is not supported (only 1)")
-    kind = obj.get("type")
-    if kind == "post":
-        return _parse_post(obj)
-    if kind == "engagement":
-        return _parse_engagement(obj)
-    if kind is None:
-        raise InvalidEvent("missing_field", "type is required")
-    raise InvalidEvent("unknown_type", f"type {str(kind)[:40]!r} is not 'post' or 'engagement'")
+    kind, fields = _native.parse_event(_as_json(obj))
+    if kind < 0:
+        raise InvalidEvent(*fields)
+    return _KINDS[kind](*fields)
 
 
-def decode_record(value: bytes, loads=json.loads, clock: EventClock | None = None,
+def decode_record(value: bytes, clock: EventClock | None = None,
                   now_ms: int | None = None) -> tuple[list[Post | Engagement], list[Rejected]]:
     """Decode one Kafka record: an event object or a JSON array of events.
 
     Every bad element of an array becomes a ``Rejected`` holding that
-    element's JSON; a record that is not JSON at all is rejected whole.
-    ``loads`` is the JSON decoder (the worker passes a faster one, e.g.
-    ``orjson.loads``; it must raise ``ValueError`` on bad input). With a
-    ``clock``, every event's time must pass ``clock.admit(ts, now_ms)``.
+    element's JSON text; a record that is not JSON at all is rejected whole.
+    With a ``clock``, every event's time must pass ``clock.admit(ts, now_ms)``.
 
     Examples
     --------
@@ -287,36 +172,15 @@ def decode_record(value: bytes, loads=json.loads, clock: EventClock | None = Non
     >>> [decode_record(post % ts, clock=clock)[1] for ts in (1736726400000, 3993840000000)][1][0].reason
     'ts_ahead'
     """
-    if len(value) > MAX_RECORD_BYTES:
-        return [], [Rejected("oversize", f"record has {len(value)} bytes, more than {MAX_RECORD_BYTES}", value)]
-    try:
-        data = loads(value)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return [], [Rejected("bad_json", str(exc)[:200], value)]
-    except RecursionError:
-        return [], [Rejected("too_deep", "arrays/objects nested deeper than the JSON decoder allows", value)]
-    single = type(data) is not list
-    if single:
-        data = [data]
-    events, rejected = [], []
-    for element in data:
-        try:
-            event = parse_event(element)
-            reason = None if clock is None else clock.admit(event.ts, now_ms)
-            if reason is not None:
-                raise InvalidEvent(reason, describe(reason, event.ts, clock, now_ms))
-            events.append(event)
-        except InvalidEvent as exc:
-            rejected.append(Rejected(exc.reason, exc.detail, value if single else _element_bytes(element, value)))
-    return events, rejected
-
-
-def _element_bytes(element: object, record: bytes) -> bytes:
-    """An array element's JSON; the whole record if the element nests too deep to encode."""
-    try:
-        return json.dumps(element, separators=(",", ":")).encode("ascii")
-    except RecursionError:
-        return record
+    raw = value if type(value) is bytes else bytes(value)
+    if clock is None:
+        events, rejected, _ = _native.decode_record(raw)
+    else:
+        events, rejected, state = _native.decode_record(raw, clock.snapshot(), now_ms, clock.max_future_ms,
+                                                        clock.max_skew_ms)
+        clock.restore(state)
+    return ([_KINDS[kind](*fields) for kind, fields in events],
+            [Rejected(reason, detail, raw) for reason, detail, raw in rejected])
 
 
 def encode_events(events: list[dict]) -> bytes:

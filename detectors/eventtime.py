@@ -32,16 +32,22 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["EventClock", "MAX_FUTURE_MS", "MAX_SKEW_MS", "describe"]
+from detectors import _native
 
-MAX_FUTURE_MS = 3_600_000
+__all__ = ["EventClock", "MAX_FUTURE_MS", "MAX_SKEW_MS"]
+
+MAX_FUTURE_MS: int = _native.MAX_FUTURE_MS
 """Event time accepted at most this far after the wall clock (1 hour)."""
-MAX_SKEW_MS = 7 * 86_400_000
+MAX_SKEW_MS: int = _native.MAX_SKEW_MS
 """Event time accepted at most this far from the stream's clock, either way (7 days)."""
 
 
 class EventClock:
     """A stream's event-time clock that admits only plausible event times.
+
+    The rules run in the native core, which the extract stage calls once per
+    batch with the clock's state (``snapshot``) and gives the new state back
+    (``restore``); ``admit`` checks one event time.
 
     Parameters
     ----------
@@ -63,23 +69,17 @@ class EventClock:
 
     def admit(self, ts: int, now_ms: int | None = None) -> str | None:
         """``None`` if ``ts`` is admitted (the clock moves to it if later), else the reason code."""
-        if now_ms is not None and ts > now_ms + self.max_future_ms:
-            return "ts_future"
-        clock, skew = self.clock, self.max_skew_ms
-        if clock < 0 or clock - skew <= ts <= clock + skew:
-            self._pending = None
-            if ts > clock:
-                self.clock = ts
-            return None
-        if ts < clock:
-            return "ts_behind"
-        pending = self._pending
-        if pending is not None and abs(ts - pending) <= skew:
-            self._pending = None
-            self.clock = ts
-            return None
-        self._pending = ts
-        return "ts_ahead"
+        return self.check(ts, now_ms)[0]
+
+    def check(self, ts: int, now_ms: int | None = None) -> tuple[str | None, str]:
+        """``admit`` with the detail of a refusal: ``(reason or None, detail or "")``.
+
+        >>> EventClock(max_skew_ms=1_000).check(5_000), EventClock().check(9, now_ms=-3_600_010)
+        ((None, ''), ('ts_future', 'ts 9 is more than 3600000 ms after the wall clock -3600010'))
+        """
+        refused, self.clock, self._pending = _native.admit_time(ts, self.clock, self._pending, now_ms,
+                                                                 self.max_future_ms, self.max_skew_ms)
+        return (None, "") if refused is None else refused
 
     def snapshot(self) -> tuple[int, int | None]:
         """The clock's state, for ``restore`` (to admit the same events again).
@@ -92,15 +92,3 @@ class EventClock:
 
     def restore(self, state: tuple[int, int | None]) -> None:
         self.clock, self._pending = state
-
-
-def describe(reason: str, ts: int, clock: EventClock, now_ms: int | None) -> str:
-    """The ``detail`` of a refused event time.
-
-    >>> describe("ts_ahead", 90_000_000, EventClock(max_skew_ms=1_000), None)
-    'ts 90000000 is more than 1000 ms after the stream clock -1'
-    """
-    if reason == "ts_future":
-        return f"ts {ts} is more than {clock.max_future_ms} ms after the wall clock {now_ms}"
-    where = "after" if reason == "ts_ahead" else "before"
-    return f"ts {ts} is more than {clock.max_skew_ms} ms {where} the stream clock {clock.clock}"

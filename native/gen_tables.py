@@ -35,6 +35,7 @@ CLASSES = {
              lambda c: c < 0x20000 and unicodedata.category(chr(c))[0] == "M" and c not in EMOJI_MARKS),
     "SPACE": ("str.isspace, also `\\s` of Python's re", lambda c: chr(c).isspace()),
     "DECIMAL": ("str.isdecimal, also `\\d` of Python's re", lambda c: chr(c).isdecimal()),
+    "PRINTABLE": ("str.isprintable, as repr() decides what to escape", lambda c: chr(c).isprintable()),
     "ASSIGNED": ("assigned code points (category not Cn)", lambda c: unicodedata.category(chr(c)) != "Cn"),
 }
 

@@ -55,6 +55,15 @@ pub fn is_decimal(c: char) -> bool {
     }
 }
 
+/// `str.isprintable` (what `repr` leaves unescaped).
+pub fn is_printable(c: char) -> bool {
+    if c.is_ascii() {
+        (' '..='~').contains(&c)
+    } else {
+        in_ranges(&tables::PRINTABLE, c)
+    }
+}
+
 /// Assigned in the Unicode version of the tables (newer characters are left as they are).
 pub fn is_assigned(c: char) -> bool {
     c.is_ascii() || in_ranges(&tables::ASSIGNED, c)

@@ -144,6 +144,14 @@ fn candidate(chars: &[char], at: usize) -> Option<(usize, usize, usize)> {
 
 /// The distinct normalised hashtags of a post's text, in order of first appearance.
 pub fn extract_hashtags(text: &str) -> Vec<String> {
+    extract_hashtags_with(text, &mut normalise_hashtag)
+}
+
+/// `extract_hashtags` with the given normaliser (e.g. one with a cache).
+pub fn extract_hashtags_with(
+    text: &str,
+    normalise: &mut dyn FnMut(&str) -> Option<String>,
+) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
     if !text.contains(HASH_MARKS) {
         return tags;
@@ -164,7 +172,7 @@ pub fn extract_hashtags(text: &str) -> Vec<String> {
             continue;
         };
         let raw: String = chars[start..end].iter().collect();
-        if let Some(tag) = normalise_hashtag(&raw) {
+        if let Some(tag) = normalise(&raw) {
             if !tags.contains(&tag) {
                 tags.push(tag);
                 if tags.len() == MAX_TAGS_PER_POST {

@@ -6,19 +6,27 @@
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
+mod bindings;
 mod cells;
 mod chars;
 mod codec;
+pub mod events;
+pub mod eventtime;
+pub mod extract;
 mod hashing;
 pub mod hashtags;
+pub mod json;
+mod json_text;
 pub mod mentions;
 mod pyfuncs;
+mod pyrepr;
 mod pywindows;
 pub mod replay;
 pub mod sketches;
 pub mod state;
 mod tables;
 mod tail;
+pub mod timestamp;
 pub mod windows;
 
 /// The canonical form of one hashtag, or None if nothing valid remains.
@@ -44,5 +52,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyfuncs::pack_mentions, m)?)?;
     m.add_function(wrap_pyfunction!(pyfuncs::format_size, m)?)?;
     m.add_function(wrap_pyfunction!(pyfuncs::py_stable_hash, m)?)?;
+    bindings::register(m)?;
     Ok(())
 }

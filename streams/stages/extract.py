@@ -1,7 +1,8 @@
 """Stage ``extract``: raw ``posts`` records in, hashtag mentions per target partition out.
 
 Parses and validates each record (one event or a JSON array of events),
-normalises hashtags, and pre-aggregates the batch per (hashtag, base bucket):
+normalises hashtags, and pre-aggregates the batch per (hashtag, base bucket)
+in one call into the native core (``detectors._native.Extractor``):
 one ``Mention`` carries the posts, views, new-account posts and distinct
 authors of a hashtag in a bucket. A mention's target partition is a stable
 hash of its hashtag (CRC-32) modulo the partition count, so every worker
@@ -25,15 +26,12 @@ Examples
 
 from __future__ import annotations
 
-import json
 import time
 import zlib
 
-import orjson
-
+from detectors import _native
 from detectors.eventtime import MAX_FUTURE_MS, MAX_SKEW_MS, EventClock
-from detectors.events import decode_record, is_new_author
-from detectors.records import Mention, Post, Rejected
+from detectors.records import Mention, Rejected
 
 __all__ = ["Extract", "JoinedLines", "partition_for"]
 
@@ -45,6 +43,26 @@ def partition_for(hashtag: str, partitions: int) -> int:
     (3, 3)
     """
     return zlib.crc32(hashtag.encode("utf-8")) % partitions
+
+
+class JoinedLines(bytes):
+    """JSON Lines as one JSON array record, as producers aggregate events (built by ``join``).
+
+    If any of it is rejected, ``Extract`` decodes the lines one by one (from the
+    source's clock as it was before the record), so that only the bad lines are
+    rejected, each with its own bytes.
+
+    >>> JoinedLines.join([b'{"a":1}', b'x']), JoinedLines.join([b'{"a":1}', b'x']).lines()
+    (b'[{"a":1}\\n,x]', [b'{"a":1}', b'x'])
+    """
+
+    @classmethod
+    def join(cls, lines: list[bytes]) -> JoinedLines:
+        """The lines (each without a newline) as ``[line\\n,line...]``: valid JSON if every line is."""
+        return cls(b"[" + b"\n,".join(lines) + b"]")
+
+    def lines(self) -> list[bytes]:
+        return self[1:-1].split(b"\n,")
 
 
 class Extract:
@@ -72,13 +90,15 @@ class Extract:
             raise ValueError(f"base_ms must be >= 1, got {base_ms}")
         if partitions < 1:
             raise ValueError(f"partitions must be >= 1, got {partitions}")
+        if max_skew_ms < 1:
+            raise ValueError(f"max_skew_ms must be >= 1, got {max_skew_ms}")
         self.base_ms = base_ms
         self.partitions = partitions
         self.metrics = metrics
         self.max_skew_ms = max_skew_ms
         self.wall_clock = _wall_ms if wall_clock is None else wall_clock
         self._clocks: dict[object, EventClock] = {}
-        self._partitions: dict[str, int] = {}
+        self._core = _native.Extractor(base_ms, partitions, JoinedLines, MAX_FUTURE_MS, max_skew_ms)
 
     @classmethod
     def from_settings(cls, settings, metrics=None, partitions: int | None = None) -> Extract:
@@ -98,38 +118,16 @@ class Extract:
     def process(self, values: list[bytes], source=None) -> tuple[dict[int, list[Mention]], list[Rejected]]:
         """Mentions per target partition and the rejected input of a batch of records."""
         started = time.perf_counter()
-        cells: dict[tuple[str, int], list] = {}
-        rejected: list[Rejected] = []
-        posts = engagements = 0
-        base, clock, now_ms = self.base_ms, self._clock(source), self.wall_clock()
-        for value in values:
-            joined = type(value) is JoinedLines
-            saved = clock.snapshot() if joined else None
-            events, bad = decode_record(value, _loads, clock, now_ms)
-            if bad:
-                if joined:  # again line by line: each rejected line's own bytes
-                    clock.restore(saved)
-                    events, bad = _line_by_line(value, clock, now_ms)
-                rejected.extend(bad)
-            p, e = _accumulate(events, cells, base)
-            posts += p
-            engagements += e
-        out = self._partitioned(cells)
+        if type(values) is not list:
+            values = list(values)
+        clock = self._clock(source)
+        parts, bad, *state, posts, engagements = self._core.process(values, *clock.snapshot(), self.wall_clock())
+        clock.restore(state)
+        out = {part: [Mention(*m) for m in mentions] for part, mentions in parts}
+        rejected = [Rejected(*r) for r in bad]
         if self.metrics is not None:
             self._record(posts, engagements, rejected, time.perf_counter() - started)
         return out, rejected
-
-    def _partitioned(self, cells: dict) -> dict[int, list[Mention]]:
-        out: dict[int, list[Mention]] = {}
-        n, known = self.partitions, self._partitions
-        if len(known) > 100_000:
-            known.clear()
-        for (tag, bucket), (p, v, new, max_ts, authors) in cells.items():
-            part = known.get(tag)
-            if part is None:
-                part = known[tag] = partition_for(tag, n)
-            out.setdefault(part, []).append(Mention(tag, bucket, max_ts, p, v, new, tuple(sorted(authors))))
-        return out
 
     def _record(self, posts: int, engagements: int, rejected: list[Rejected], seconds: float) -> None:
         m = self.metrics
@@ -142,73 +140,5 @@ class Extract:
         m.stage_seconds.labels(stage="extract").observe(seconds)
 
 
-def _accumulate(events: list, cells: dict, base: int) -> tuple[int, int]:
-    """Fold events into ``cells`` {(tag, bucket): [posts, views, new, max_ts, authors]}."""
-    posts = engagements = 0
-    for event in events:
-        ts = event.ts
-        bucket = ts - ts % base
-        if type(event) is Post:
-            posts += 1
-            author, new = event.author, 1 if is_new_author(event) else 0
-            for tag in event.hashtags:
-                cell = cells.get((tag, bucket))
-                if cell is None:
-                    cells[(tag, bucket)] = [1, 0, new, ts, {author}]
-                    continue
-                cell[0] += 1
-                cell[2] += new
-                cell[4].add(author)
-                if ts > cell[3]:
-                    cell[3] = ts
-        else:
-            engagements += 1
-            for tag in event.hashtags:
-                cell = cells.get((tag, bucket))
-                if cell is None:
-                    cells[(tag, bucket)] = [0, event.views, 0, ts, set()]
-                    continue
-                cell[1] += event.views
-                if ts > cell[3]:
-                    cell[3] = ts
-    return posts, engagements
-
-
-class JoinedLines(bytes):
-    """JSON Lines as one JSON array record, as producers aggregate events (built by ``join``).
-
-    If any of it is rejected, ``Extract`` decodes the lines one by one, so
-    that only the bad lines are rejected, each with its own bytes.
-
-    >>> JoinedLines.join([b'{"a":1}', b'x']), JoinedLines.join([b'{"a":1}', b'x']).lines()
-    (b'[{"a":1}\\n,x]', [b'{"a":1}', b'x'])
-    """
-
-    @classmethod
-    def join(cls, lines: list[bytes]) -> JoinedLines:
-        """The lines (each without a newline) as ``[line\\n,line...]``: valid JSON if every line is."""
-        return cls(b"[" + b"\n,".join(lines) + b"]")
-
-    def lines(self) -> list[bytes]:
-        return self[1:-1].split(b"\n,")
-
-
-def _line_by_line(value: JoinedLines, clock: EventClock, now_ms: int | None) -> tuple[list, list[Rejected]]:
-    events, rejected = [], []
-    for line in value.lines():
-        good, bad = decode_record(line, _loads, clock, now_ms)
-        events += good
-        rejected += bad
-    return events, rejected
-
-
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _loads(value: bytes):
-    """``orjson.loads``, and ``json.loads`` for what orjson refuses but JSON allows (e.g. huge integers)."""
-    try:
-        return orjson.loads(value if type(value) is bytes else memoryview(value))  # not subclasses
-    except orjson.JSONDecodeError:
-        return json.loads(value)

@@ -1,9 +1,12 @@
 """Reference implementations in plain Python, kept as oracles for the native core.
 
 ``hashtags`` holds the hashtag rules as they were written in Python;
+``events`` the event decoder and validator (``events.decode_record`` with the
+stage's orjson-then-``json`` decoding), ``eventtime`` the event-time clock and
+``extract`` the extract stage with its pre-aggregation, JSON Lines and clocks;
 ``sketches`` the HyperLogLog, exact-then-sketched distinct counts and Count-Min
 of the window aggregator. Property tests drive random input through them and
 through ``detectors._native`` and require the same output.
 """
 
-__all__ = ["hashtags", "sketches"]
+__all__ = ["events", "eventtime", "extract", "hashtags", "sketches"]
