@@ -73,9 +73,9 @@ def _pipeline(path: Path, limit: int, sizes: tuple[str, ...]) -> dict:
         spent["read"] += t0 - clock
         if batch is None:
             break
-        parts, _ = pipeline.extract.process(batch)
+        parts, _ = pipeline.extract.process_packed(batch)
         t1 = time.process_time()
-        windows = pipeline.count.process(parts.get(0, []))
+        windows = pipeline.count.process(parts.get(0, b""))
         t2 = time.process_time()
         alerts += pipeline.detect.process(windows)
         clock = time.process_time()

@@ -64,6 +64,10 @@ class Extractor:
             list[tuple[int, list[MentionFields]]], list[RejectedFields], int, int | None, int, int]:
         """One batch of one source: (mentions per partition in order of first appearance, rejected,
         the source's clock and pending jump after it, posts, engagements)."""
+    def process_packed(self, values: list[bytes], clock: int, pending: int | None, now_ms: int | None, /) -> tuple[
+            list[tuple[int, bytes]], list[RejectedFields], int, int | None, int, int]:
+        """``process`` with each partition's mentions packed (the format ``WindowAggregator`` reads;
+        authors as their ``stable_hash``)."""
 
 def decode_record(value: bytes, clock: ClockState | None = None, now_ms: int | None = None,
                   max_future_ms: int = ..., max_skew_ms: int = ...) -> tuple[

@@ -10,13 +10,17 @@ use pyo3::types::{PyBytes, PyInt, PyList, PyTuple, PyType};
 use crate::events::{self, Count, Event, Invalid};
 use crate::eventtime::{Bounds, Clock, MAX_FUTURE_MS, MAX_SKEW_MS};
 use crate::extract::{self, Batch, TagCache};
+use crate::hashing::SeededHashMap;
 use crate::json::{decode_text, parse};
+use crate::mentions::write_mention;
+use crate::sketches::stable_hash;
 
 /// Parses, validates and pre-aggregates batches of `posts` records.
 #[pyclass(module = "detectors._native")]
 pub struct Extractor {
     inner: extract::Extractor,
     joined: Option<Py<PyType>>,
+    authors: AuthorHashes,
 }
 
 fn bytes_of<'a>(item: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
@@ -55,6 +59,7 @@ impl Extractor {
         Ok(Extractor {
             inner,
             joined: joined_type,
+            authors: AuthorHashes::default(),
         })
     }
 
@@ -68,6 +73,73 @@ impl Extractor {
         pending: Option<i64>,
         now_ms: Option<i64>,
     ) -> PyResult<Bound<'py, PyTuple>> {
+        let (batch, clock) = self.run(py, values, clock_of(clock, pending), now_ms)?;
+        let parts = PyList::empty(py);
+        for (part, cells) in batch.by_partition(self.inner.partitions) {
+            let mentions = PyList::empty(py);
+            for i in cells {
+                let c = &batch.cells[i];
+                let authors = PyTuple::new(py, c.authors.iter())?;
+                mentions.append((
+                    c.tag.as_str(),
+                    c.bucket,
+                    c.max_ts,
+                    c.posts,
+                    c.views,
+                    c.new_authors,
+                    authors,
+                ))?;
+            }
+            parts.append((part, mentions))?;
+        }
+        batch_to_python(py, parts, &batch, clock)
+    }
+
+    /// process_packed(values, clock, pending, now_ms) -> as `process`, each partition's
+    /// mentions as one buffer of packed mentions (`native/src/mentions.rs`)
+    fn process_packed<'py>(
+        &mut self,
+        py: Python<'py>,
+        values: &Bound<'py, PyList>,
+        clock: i64,
+        pending: Option<i64>,
+        now_ms: Option<i64>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let (batch, clock) = self.run(py, values, clock_of(clock, pending), now_ms)?;
+        let parts = PyList::empty(py);
+        let mut hashes = Vec::new();
+        for (part, cells) in batch.by_partition(self.inner.partitions) {
+            let mut out = Vec::new();
+            for i in cells {
+                let c = &batch.cells[i];
+                hashes.clear();
+                hashes.extend(c.authors.iter().map(|a| self.authors.hash(a)));
+                write_mention(
+                    &mut out,
+                    &c.tag,
+                    c.bucket,
+                    c.max_ts,
+                    c.posts,
+                    c.views,
+                    c.new_authors,
+                    &mut hashes,
+                )
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            }
+            parts.append((part, PyBytes::new(py, &out)))?;
+        }
+        batch_to_python(py, parts, &batch, clock)
+    }
+}
+
+impl Extractor {
+    fn run<'py>(
+        &mut self,
+        py: Python<'py>,
+        values: &Bound<'py, PyList>,
+        mut clock: Clock,
+        now_ms: Option<i64>,
+    ) -> PyResult<(Batch, Clock)> {
         let items: Vec<Bound<'py, PyAny>> = values.iter().collect();
         let mut records = Vec::with_capacity(items.len());
         for item in &items {
@@ -77,9 +149,30 @@ impl Extractor {
                 .is_some_and(|t| item.get_type().is(t.bind(py)));
             records.push((bytes_of(item)?, joined));
         }
-        let mut clock = clock_of(clock, pending);
         let batch = self.inner.process(records.into_iter(), &mut clock, now_ms);
-        batch_to_python(py, &batch, self.inner.partitions, clock)
+        Ok((batch, clock))
+    }
+}
+
+/// Authors' `stable_hash`es, computed once per name (bounded).
+#[derive(Default)]
+struct AuthorHashes {
+    known: SeededHashMap<String, u64>,
+}
+
+const AUTHOR_CACHE_SIZE: usize = 65_536;
+
+impl AuthorHashes {
+    fn hash(&mut self, name: &str) -> u64 {
+        if let Some(h) = self.known.get(name) {
+            return *h;
+        }
+        if self.known.len() >= AUTHOR_CACHE_SIZE {
+            self.known.clear();
+        }
+        let h = stable_hash(name.as_bytes());
+        self.known.insert(name.to_owned(), h);
+        h
     }
 }
 
@@ -99,28 +192,10 @@ fn check_bounds(max_future_ms: i64, max_skew_ms: i64) -> PyResult<()> {
 
 fn batch_to_python<'py>(
     py: Python<'py>,
+    parts: Bound<'py, PyList>,
     batch: &Batch,
-    partitions: u32,
     clock: Clock,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let parts = PyList::empty(py);
-    for (part, cells) in batch.by_partition(partitions) {
-        let mentions = PyList::empty(py);
-        for i in cells {
-            let c = &batch.cells[i];
-            let authors = PyTuple::new(py, c.authors.iter())?;
-            mentions.append((
-                c.tag.as_str(),
-                c.bucket,
-                c.max_ts,
-                c.posts,
-                c.views,
-                c.new_authors,
-                authors,
-            ))?;
-        }
-        parts.append((part, mentions))?;
-    }
     let rejected = PyList::empty(py);
     for r in &batch.rejected {
         rejected.append((r.reason, r.detail.as_str(), PyBytes::new(py, &r.raw)))?;

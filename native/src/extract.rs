@@ -4,11 +4,12 @@
 //! `streams.stages.extract` and `detectors.eventtime`). A record the extractor
 //! itself fails on (a panic: a defect) is rejected whole as `stage_error`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::events::{parse_event, Event, Invalid, Normaliser, MAX_RECORD_BYTES};
 use crate::eventtime::{Bounds, Clock};
+use crate::hashing::SeededHashMap;
 use crate::json::{decode_text, parse, Json};
 
 /// Activity of one hashtag in one base bucket (a `Mention` on the Python side).
@@ -35,7 +36,7 @@ pub struct Rejection {
 #[derive(Debug, Default)]
 pub struct Batch {
     pub cells: Vec<Cell>,
-    index: HashMap<String, Vec<(i64, usize)>>,
+    index: SeededHashMap<String, Vec<(i64, usize)>>,
     pub rejected: Vec<Rejection>,
     pub posts: u64,
     pub engagements: u64,
@@ -91,7 +92,7 @@ pub fn partition_for(tag: &str, partitions: u32) -> u32 {
 /// Given hashtags normalised once per distinct spelling (bounded).
 #[derive(Default)]
 pub struct TagCache {
-    known: HashMap<String, Option<String>>,
+    known: SeededHashMap<String, Option<String>>,
 }
 
 const TAG_CACHE_SIZE: usize = 65_536;

@@ -88,12 +88,12 @@ class Pipeline:
             return self._feed(records)
 
     def _feed(self, records: list[bytes]) -> tuple[list[Alert], int]:
-        by_partition, rejected = self.extract.process(records)
+        by_partition, rejected = self.extract.process_packed(records)
         if rejected and len(self.bad) < SHOWN_BAD:
             for bad in bad_lines(records, rejected)[:SHOWN_BAD - len(self.bad)]:
                 log.warning("rejected %s", bad)
                 self.bad.append(bad)
-        windows = self.count.process(by_partition.get(0, []))
+        windows = self.count.process(by_partition.get(0, b""))
         self._seen(windows)
         return self._detect(windows), len(rejected)
 

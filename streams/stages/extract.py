@@ -99,6 +99,8 @@ class Extract:
         self.wall_clock = _wall_ms if wall_clock is None else wall_clock
         self._clocks: dict[object, EventClock] = {}
         self._core = _native.Extractor(base_ms, partitions, JoinedLines, MAX_FUTURE_MS, max_skew_ms)
+        self._posts = self._engagements = 0
+        """Posts and engagements of the last batch (for metrics)."""
 
     @classmethod
     def from_settings(cls, settings, metrics=None, partitions: int | None = None) -> Extract:
@@ -118,19 +120,39 @@ class Extract:
     def process(self, values: list[bytes], source=None) -> tuple[dict[int, list[Mention]], list[Rejected]]:
         """Mentions per target partition and the rejected input of a batch of records."""
         started = time.perf_counter()
+        parts, rejected = self._run(self._core.process, values, source)
+        out = {part: [Mention(*m) for m in mentions] for part, mentions in parts}
+        if self.metrics is not None:
+            self._record(rejected, time.perf_counter() - started)
+        return out, rejected
+
+    def process_packed(self, values: list[bytes], source=None) -> tuple[dict[int, bytes], list[Rejected]]:
+        """``process`` with each partition's mentions packed as ``Count.process`` reads them
+        (``detectors.windows.pack_mentions``): no ``Mention`` record is built.
+
+        >>> from streams.stages import Count
+        >>> packed, _ = Extract(partitions=1).process_packed([b'{"v":1,"type":"post","id":"p","ts":5,'
+        ...                                                   b'"author":"a","text":"#fyp"}'])
+        >>> count = Count(sizes_ms=(60_000,)); count.process(packed[0]); [w.posts for w in count.flush()]
+        []
+        [1]
+        """
+        started = time.perf_counter()
+        parts, rejected = self._run(self._core.process_packed, values, source)
+        if self.metrics is not None:
+            self._record(rejected, time.perf_counter() - started)
+        return dict(parts), rejected
+
+    def _run(self, call, values, source) -> tuple[list, list[Rejected]]:
         if type(values) is not list:
             values = list(values)
         clock = self._clock(source)
-        parts, bad, *state, posts, engagements = self._core.process(values, *clock.snapshot(), self.wall_clock())
+        parts, bad, *state, self._posts, self._engagements = call(values, *clock.snapshot(), self.wall_clock())
         clock.restore(state)
-        out = {part: [Mention(*m) for m in mentions] for part, mentions in parts}
-        rejected = [Rejected(*r) for r in bad]
-        if self.metrics is not None:
-            self._record(posts, engagements, rejected, time.perf_counter() - started)
-        return out, rejected
+        return parts, [Rejected(*r) for r in bad]
 
-    def _record(self, posts: int, engagements: int, rejected: list[Rejected], seconds: float) -> None:
-        m = self.metrics
+    def _record(self, rejected: list[Rejected], seconds: float) -> None:
+        m, posts, engagements = self.metrics, self._posts, self._engagements
         if posts:
             m.events.labels(type="post").inc(posts)
         if engagements:
