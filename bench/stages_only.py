@@ -1,12 +1,16 @@
 """The ceiling of the worker: ``Extract`` + ``Count`` called in-process on the benchmark's records.
 
 No broker, no Faust: the same 64 KiB records as ``bench/throughput.py``,
-split over 2 partitions, go through ``Extract.process`` and the ``Count`` of
-their mentions partition, with a checkpoint snapshot every 50 records (about
-what the worker does every 5 s). Rates are posts per CPU-second of this
+split over 2 partitions, go through ``Extract.process_packed`` (mentions
+packed by the native extractor, as the embedded runner calls it) and the
+``Count`` of their mentions partition, with a checkpoint snapshot every 50
+records (about what the worker does every 5 s); ``*_records`` figures use
+``Extract.process`` instead (``Mention`` records, as the worker's extract agent
+gets them). Rates are posts per CPU-second of this
 process (``time.process_time``), best of 3, so that other load on the machine
-changes them little. Prints ``{"posts", "stages_eps",
-"decode_only_eps", "ratio", "extract_eps", "extract_ratio", "tags", "peak_rss_mb"}``: the
+changes them little. Prints ``{"posts", "stages_eps", "ratio", "stages_records_eps",
+"records_ratio", "decode_only_eps", "extract_eps", "extract_ratio", "extract_records_eps",
+"extract_records_ratio", "tags", "peak_rss_mb"}``: the
 stages, and ``Extract`` alone, against a loop that only decodes the JSON, on the same
 records, and the process's peak RSS (``--tags`` sets the distinct long-tail hashtags:
 memory must stay bounded as it grows). ``--gc worker`` runs the stages with the worker's
@@ -41,12 +45,13 @@ def records(n: int, tags: int, partitions: int = 2) -> list[tuple[int, bytes]]:
     return out + [(p, v) for p, _, v in packer.drain()]
 
 
-def stages_eps(recs, n: int, partitions: int = 2) -> float:
+def stages_eps(recs, n: int, packed: bool = True, partitions: int = 2) -> float:
     extract = Extract(60_000, partitions)
+    process = extract.process_packed if packed else extract.process
     counts = PartitionCounts(lambda: Count(sources=tuple(range(partitions))))
     started = time.process_time()
     for i, (source, value) in enumerate(recs):
-        by_partition, _ = extract.process([value], source=source)
+        by_partition, _ = process([value], source=source)
         for partition, mentions in by_partition.items():
             counts.get(partition, list).process(mentions, source=source, offset=i, clock=extract.clock(source))
         if i % 50 == 49:
@@ -56,11 +61,12 @@ def stages_eps(recs, n: int, partitions: int = 2) -> float:
     return n / (time.process_time() - started)
 
 
-def extract_eps(recs, n: int, partitions: int = 2) -> float:
+def extract_eps(recs, n: int, packed: bool = True, partitions: int = 2) -> float:
     extract = Extract(60_000, partitions)
+    process = extract.process_packed if packed else extract.process
     started = time.process_time()
     for source, value in recs:
-        extract.process([value], source=source)
+        process([value], source=source)
     return n / (time.process_time() - started)
 
 
@@ -86,9 +92,13 @@ def main(argv=None) -> int:
         tune_gc()
     decode = max(decode_eps(recs, args.posts) for _ in range(3))
     stages = max(stages_eps(recs, args.posts) for _ in range(3))
+    stages_records = max(stages_eps(recs, args.posts, packed=False) for _ in range(3))
     extract = max(extract_eps(recs, args.posts) for _ in range(3))
-    print(json.dumps({"posts": args.posts, "gc": args.gc, "stages_eps": stages, "decode_only_eps": decode,
-                      "ratio": stages / decode, "extract_eps": extract, "extract_ratio": extract / decode,
+    extract_records = max(extract_eps(recs, args.posts, packed=False) for _ in range(3))
+    print(json.dumps({"posts": args.posts, "gc": args.gc, "stages_eps": stages, "ratio": stages / decode,
+                      "stages_records_eps": stages_records, "records_ratio": stages_records / decode,
+                      "decode_only_eps": decode, "extract_eps": extract, "extract_ratio": extract / decode,
+                      "extract_records_eps": extract_records, "extract_records_ratio": extract_records / decode,
                       "tags": args.tags,
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
     return 0
