@@ -68,6 +68,7 @@ class Settings:
     allowed_lateness: str = "1m"
     late_policy: str = "apply"  # "apply" | "drop"
     idle_flush: float = 10.0  # seconds without input before open windows are flushed
+    broker_wait: float = 300.0  # seconds a worker waits for a broker that does not answer (0: for ever)
     store: str = "memory"  # "memory" | "rocksdb"
     web_port: int = 6066
     metrics_port: int = 9464
@@ -98,6 +99,9 @@ class Settings:
             raise UsageError(f"--top-k must be at least 1, not {self.top_k}")
         if self.idle_flush <= 0:
             raise UsageError(f"--idle-flush must be a positive number of seconds, not {self.idle_flush}")
+        if self.broker_wait < 0:
+            raise UsageError(f"--broker-wait must be 0 (wait for ever) or a positive number of seconds, "
+                             f"not {self.broker_wait}")
         if self.late_policy not in ("apply", "drop"):
             raise UsageError(f"--late-policy must be 'apply' or 'drop', not {self.late_policy!r}")
         if self.store not in ("memory", "rocksdb"):

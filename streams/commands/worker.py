@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 @click.option("--idle-flush", type=float, default=None, metavar="SECONDS",
               help="Seconds without input before open windows are published [env TRENDWATCH_IDLE_FLUSH; "
                    "default 10].")
+@click.option("--broker-wait", type=float, default=None, metavar="SECONDS",
+              help="How long to wait for a broker that stopped answering (down, restarting, out of disk) "
+                   "before stopping with an error; 0 waits for ever [env TRENDWATCH_BROKER_WAIT; default 300].")
 @click.option("--top-k", type=int, default=None,
               help="Hashtags with their own series on /metrics [env TRENDWATCH_TOP_K; default 50].")
 @click.option("--app-id", default=None, help="Faust app id = consumer group [env TRENDWATCH_APP_ID].")
@@ -65,20 +68,38 @@ def worker(security: dict, **flags) -> None:
         settings = dataclasses.replace(settings, partitions=mentions)
     log.info("worker starting: %s", settings.describe())
     metrics, web = _serve(settings)
-    run_worker(settings, posts_partitions=counts[settings.topic("posts")], metrics=metrics, web=web)
+    guard = _guard_topics(settings, web.api.readiness)
+    run_worker(settings, posts_partitions=counts[settings.topic("posts")], metrics=metrics, web=web, guard=guard)
 
 
-def run_worker(settings: Settings, posts_partitions: int, metrics=None, web=None) -> None:
+def run_worker(settings: Settings, posts_partitions: int, metrics=None, web=None, guard=None) -> None:
     """Start the Faust worker in this process; returns when it stops."""
     import faust
 
     from streams.worker.app import create_app
 
     app = create_app(settings, posts_partitions=posts_partitions, web_port=settings.web_port,
-                     metrics=metrics, web=web)
+                     metrics=metrics, web=web, guard=guard)
     level = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
     faust.Worker(app, loglevel=level if level in ("debug", "info") else "warning",
                  quiet=True).execute_from_commandline()
+
+
+def _guard_topics(settings: Settings, readiness):
+    """Stop the worker with an ``Error:`` line if one of its topics is deleted or recreated under it,
+    and tell ``readiness`` when the broker does not answer (``streams.worker.topic_guard``); the
+    topics as they are now are the ones it guards."""
+    from kafka.errors import KafkaError
+
+    from streams.worker.topic_guard import TopicGuard
+
+    guard = TopicGuard(settings, readiness=readiness)
+    try:
+        guard.check()
+    except (KafkaError, OSError) as exc:  # learnt at its next look instead
+        log.debug("cannot describe the worker's topics yet: %r", exc)
+    guard.start()
+    return guard
 
 
 def _serve(settings: Settings):

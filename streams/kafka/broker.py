@@ -121,8 +121,10 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 class LocalBroker:
     """One KRaft broker+controller process with its data in ``data_dir``.
 
-    ``attached=True`` ties the broker's life to this Python process (tests);
-    the CLI starts it detached so it outlives ``trendwatch kafka start``.
+    ``attached=True`` ties the broker's life to this Python process (tests):
+    it gets SIGTERM when the thread that started it ends, so start it from a
+    thread that lives as long as it should. The CLI starts it detached so it
+    outlives ``trendwatch kafka start``.
     """
 
     data_dir: Path
@@ -286,15 +288,19 @@ class LocalBroker:
         if pid is None:
             return False
         os.kill(pid, signal.SIGTERM)
+        if self._proc is not None:
+            # Our child: wait for its exit itself. A JVM whose main thread has ended shows as a
+            # zombie in /proc while its other threads still shut down, so _alive is not enough.
+            try:
+                self._proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self.state_file.unlink(missing_ok=True)
+            return True
         deadline = time.monotonic() + timeout
         while _alive(pid) and time.monotonic() < deadline:
-            if self._proc is not None:
-                try:
-                    self._proc.wait(timeout=0.2)
-                except subprocess.TimeoutExpired:
-                    pass
-            else:
-                time.sleep(0.2)
+            time.sleep(0.2)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
             if self._proc is not None:

@@ -14,7 +14,9 @@ waits per consumer (the worker samples its consumer lag every second; ``run``
 says how many records its pipeline has in hand). With ``sampled_every`` set,
 a sample older than ``stall_after`` is a stall too: the process stopped
 looking at its input (e.g. its event loop is blocked). Time is read from
-``clock`` (``time.monotonic`` by default), so tests drive it.
+``clock`` (``time.monotonic`` by default), so tests drive it. ``broker(False)``
+says the broker did not answer (the worker's topic guard asks every 2 s): the
+process is not ready until ``broker(True)``.
 
 Examples
 --------
@@ -29,6 +31,10 @@ Examples
 (True, [])
 >>> ready.waiting({"count": 0}); now[0] = 600.0
 >>> ready.check()
+(True, [])
+>>> ready.broker(False); now[0] = 612.0; ready.check()
+(False, ['broker unreachable for 12 s (waiting for it to come back)'])
+>>> ready.broker(True); ready.check()
 (True, [])
 """
 
@@ -74,6 +80,7 @@ class Readiness:
         self._progress: dict[str, float] = {}
         self._waiting: dict[str, tuple[int, float]] = {}  # source -> (messages, waiting since)
         self._sampled: float | None = None
+        self._unreachable: float | None = None  # since when the broker does not answer
         self._lock = threading.Lock()
 
     def input(self, n: int = 1, source: str = "input") -> None:
@@ -90,6 +97,14 @@ class Readiness:
             before = self._waiting
             self._waiting = {source: (n, before[source][1] if source in before else now)
                              for source, n in pending.items() if n > 0}
+
+    def broker(self, reachable: bool) -> None:
+        """Whether the broker answered the latest request made to see it."""
+        with self._lock:
+            if reachable:
+                self._unreachable = None
+            elif self._unreachable is None:
+                self._unreachable = self.clock()
 
     @contextlib.contextmanager
     def working(self, n: int, source: str = "input"):
@@ -111,6 +126,8 @@ class Readiness:
         now = self.clock()
         with self._lock:
             reasons = []
+            if self._unreachable is not None:
+                reasons.append(f"broker unreachable for {now - self._unreachable:.0f} s (waiting for it to come back)")
             if self.sampled_every is not None and self._sampled is not None and now - self._sampled >= self.stall_after:
                 reasons.append(f"input not checked for {now - self._sampled:.0f} s (the process is stuck or "
                                "overloaded)")

@@ -8,7 +8,8 @@ checkpoints their state (``checkpoint``: one changelog record per changed key);
 ``window_records`` is the format of ``hashtag-windows`` (windows in batch
 records, watermarks); ``detect_flow`` orders closed windows by event time across
 partitions before detection; ``acks`` acknowledges input only once the state it produced is on
-the broker, so a worker killed with SIGKILL neither loses nor double-counts.
+the broker, so a worker killed with SIGKILL neither loses nor double-counts;
+``topic_guard`` stops the worker when one of its topics is deleted or recreated under it.
 """
 
 from streams.worker.acks import AckAfterCheckpoint
@@ -16,5 +17,6 @@ from streams.worker.app import create_app
 from streams.worker.checkpoint import PartitionCounts
 from streams.worker.count_flow import Flow
 from streams.worker.detect_flow import DetectFlow
+from streams.worker.topic_guard import TopicGuard
 
-__all__ = ["AckAfterCheckpoint", "create_app", "PartitionCounts", "Flow", "DetectFlow"]
+__all__ = ["AckAfterCheckpoint", "create_app", "PartitionCounts", "Flow", "DetectFlow", "TopicGuard"]

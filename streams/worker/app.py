@@ -53,8 +53,9 @@ _LAG_SECONDS = 1.0
 
 
 def create_app(settings: Settings, posts_partitions: int | None = None, web_port: int = 0,
-               metrics=None, web=None) -> faust.App:
-    """The Faust app for ``settings``; ``web_port`` 0 disables Faust's web server; ``web`` see above."""
+               metrics=None, web=None, guard=None) -> faust.App:
+    """The Faust app for ``settings``; ``web_port`` 0 disables Faust's web server; ``web`` see above;
+    ``guard``: the process's ``TopicGuard``, asked whether a crash comes from a topic deleted under it."""
     partitions = settings.partitions
     datadir = Path(settings.data_dir).expanduser() / settings.app_id / f"worker-{web_port or 'noweb'}"
     datadir.parent.mkdir(parents=True, exist_ok=True)
@@ -83,9 +84,9 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
     readiness = web.api.readiness if web is not None else None
     lag = InputLag(settings)
 
-    _agent(app, topics["posts"], "extract", flow.on_posts, flow, readiness, lag)
-    _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow, readiness, lag)
-    _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow, readiness, lag)
+    _agent(app, topics["posts"], "extract", flow.on_posts, flow, readiness, lag, guard)
+    _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow, readiness, lag, guard)
+    _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow, readiness, lag, guard)
 
     @app.timer(0.5, name="checkpoint")
     async def tick():
@@ -93,7 +94,7 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
             await flow.tick()
             await detect_flow.tick()
         except Exception as exc:  # noqa: BLE001 - no checkpoints, no progress: stop
-            stop_on_crash("timer checkpoint", "its checkpoint or idle flush", exc)
+            stop_on_crash("timer checkpoint", "its checkpoint or idle flush", exc, guard)
 
     @table.on_recover
     async def on_recovered():
@@ -137,7 +138,7 @@ def _announce(app, settings: Settings, web, assigned, posts_partitions: int) -> 
     log.info("%s", line)
 
 
-def _agent(app, topic, name: str, handle, acks, readiness=None, lag=None) -> None:
+def _agent(app, topic, name: str, handle, acks, readiness=None, lag=None, guard=None) -> None:
     """An agent that hands each event to ``handle`` and acknowledges it only at ``acks``' next checkpoint.
 
     If ``handle`` raises, the worker process ends at once with exit code 1
@@ -150,7 +151,7 @@ def _agent(app, topic, name: str, handle, acks, readiness=None, lag=None) -> Non
             try:
                 await handle(event)
             except Exception as exc:  # noqa: BLE001 - the worker cannot go on without this agent
-                stop_on_crash(f"agent {name}", f"{message.topic}[{message.partition}]@{message.offset}", exc)
+                stop_on_crash(f"agent {name}", f"{message.topic}[{message.partition}]@{message.offset}", exc, guard)
             if readiness is not None:
                 readiness.input(source=name)
                 lag.processed(message.tp, message.offset)
@@ -159,12 +160,16 @@ def _agent(app, topic, name: str, handle, acks, readiness=None, lag=None) -> Non
     app.agent(topic, name=name)(agent)
 
 
-def stop_on_crash(what: str, where: str, exc: BaseException) -> None:
+def stop_on_crash(what: str, where: str, exc: BaseException, guard=None) -> None:
     """Log the failure, print one ``Error:`` line and end the process with exit code 1.
 
     The process ends like a kill: nothing after the last checkpoint was
-    acknowledged, so a restarted worker replays it and counts it once.
+    acknowledged, so a restarted worker replays it and counts it once. With
+    ``guard``, a crash caused by a topic deleted under the worker (a send to
+    a partition that no longer exists) is reported as that.
     """
+    if guard is not None:
+        guard.stop_if_changed()
     log.critical("%s failed on %s", what, where, exc_info=exc)
     logging.shutdown()
     line = (f"Error: {what} failed on {where} ({type(exc).__name__}: {str(exc)[:200]}); "
