@@ -265,3 +265,17 @@ def test_nan_and_huge_numbers_read_as_python_reads_them():
         "v nan is not supported (only 1)", "v inf is not supported (only 1)",
         "v -inf is not supported (only 1)", "v 123456789012345678901234567890 is not supported (only 1)"]
     assert math.isnan(json.loads(native.decode_record(raw)[1][0].raw)["v"])
+
+
+@given(st.lists(ANY_RECORD, max_size=4), st.integers(1, 5))
+@settings(max_examples=150, deadline=None)
+def test_packed_mentions_are_the_mention_records_packed(records, partitions):
+    from detectors.windows import pack_mentions
+
+    now = lambda: TS + 3_600_000  # noqa: E731 - one wall clock for both
+    as_records, as_packed = Extract(60_000, partitions, wall_clock=now), Extract(60_000, partitions, wall_clock=now)
+    for source in (0, 1):
+        out, bad = as_records.process(records, source)
+        packed, packed_bad = as_packed.process_packed(records, source)
+        assert packed == {p: pack_mentions(ms) for p, ms in out.items()}
+        assert packed_bad == bad and as_packed.clock(source) == as_records.clock(source)
