@@ -3,7 +3,9 @@ time; RSS, consumer lag and alert latency must stay flat, with no errors.
 
 The stream is live (event time = wall-clock time): ``--tags`` ordinary hashtags at ``--rate``
 posts/s, and every 5 minutes one hashtag surges (20x its share for 2 minutes), so that alerts
-keep coming and their latency (``trendwatch_event_to_alert_seconds``) can be followed. The rate is
+keep coming and their latency (``trendwatch_event_to_alert_seconds``) can be followed. Before the
+live stream, ``--history-minutes`` of past event time (no surges) are sent as fast as they go: the
+detector only learns during the first 3 hours of a stream's event time. The rate is
 meant to be half of the worker's measured maximum (``bench/throughput.py``). Every ``--every``
 seconds it samples the worker's RSS, total consumer lag, events counted and the mean
 event-to-alert latency of the alerts since the last sample. Usage::
@@ -57,10 +59,10 @@ class Stream:
     def __init__(self, tags: int, seed: int = 1):
         self.rng, self.tags, self.n = random.Random(seed), tags, 0
 
-    def post(self, now_ms: int) -> dict:
+    def post(self, now_ms: int, surges: bool = True) -> dict:
         self.n += 1
         period = now_ms // 300_000
-        surging = now_ms % 300_000 < 120_000 and self.rng.random() < 0.2
+        surging = surges and now_ms % 300_000 < 120_000 and self.rng.random() < 0.2
         tag = f"surge{period}" if surging else f"tag{self.rng.randrange(self.tags)}"
         return {"v": 1, "type": "post", "id": f"s{self.n}", "ts": now_ms, "author": f"a{self.rng.randrange(50_000)}",
                 "text": f"#{tag}", "hashtags": [tag]}
@@ -78,6 +80,22 @@ def produce(producer, packer, topic: str, stream: Stream, rate: int, seconds: fl
         for partition, _, value in packer.drain():
             producer.send(topic, value, partition=partition)
         time.sleep(max(0.0, now + 0.1 - time.monotonic()))
+
+
+def produce_history(producer, packer, topic: str, stream: Stream, minutes: float, rate: int) -> int:
+    """``minutes`` of past event time before now at ``rate`` posts per second of it, without
+    surges, sent as fast as they go: the detector learns its baselines (it only learns for the
+    first 3 hours of a stream) before the live stream starts."""
+    now_ms = time.time_ns() // 1_000_000
+    n = int(minutes * 60 * rate)
+    for i in range(n):
+        event = stream.post(now_ms - int((n - i) * 1000 / rate), surges=False)
+        for partition, _, value in packer.add(event["author"].encode(), orjson.dumps(event)):
+            producer.send(topic, value, partition=partition)
+    for partition, _, value in packer.drain():
+        producer.send(topic, value, partition=partition)
+    producer.flush()
+    return n
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -106,6 +124,9 @@ def main() -> int:
     parser.add_argument("--every", type=float, default=15)
     parser.add_argument("--png", type=Path, default=Path("soak.png"))
     parser.add_argument("--csv", type=Path, default=None)
+    parser.add_argument("--history-minutes", type=float, default=190,
+                        help="past event time sent first, so that alerts can fire (0: none)")
+    parser.add_argument("--history-rate", type=int, default=20, help="posts per second of past event time")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="trendwatch-soak-"))
     broker = LocalBroker(work / "kafka", port=free_port(), attached=True).start(timeout=120)
@@ -124,6 +145,20 @@ def main() -> int:
     packer, stream, rows = RecordPacker(args.partitions), Stream(args.tags), []
     try:
         time.sleep(10)
+        if args.history_minutes > 0:
+            sent = produce_history(producer, packer, settings.topic("posts"), stream, args.history_minutes,
+                                   args.history_rate)
+            deadline = time.monotonic() + 900
+            while metrics(port)["events"] < sent:
+                if worker.poll() is not None:
+                    print(f"Error: the worker exited with {worker.returncode}", file=sys.stderr)
+                    return 1
+                if time.monotonic() > deadline:
+                    print("Error: the worker had not counted the history after 15 minutes", file=sys.stderr)
+                    return 1
+                time.sleep(1)
+            print(f"history: {sent:,} posts over {args.history_minutes:g} minutes of past event time counted",
+                  flush=True)
         began, last = time.monotonic(), metrics(port)
         while time.monotonic() - began < args.minutes * 60:
             produce(producer, packer, settings.topic("posts"), stream, args.rate, args.every)
