@@ -2,7 +2,7 @@
 
 ``TrendModel.update(windows)`` gathers the windows that end at the same time,
 and once that moment is complete (a window ending later has arrived, or
-``flush()`` is called) it normalises each tag against the volume of all tags
+``flush()`` is called, or a watermark passed with them says so) it normalises each tag against the volume of all tags
 that are not surging, scores and learns every window with the ``SurgeScorer``
 (fast and slow time scales), and turns verdicts into alert episodes with the
 ``AlertBook``. The result depends only on the windows and their order by end
@@ -65,8 +65,12 @@ class TrendModel:
         self._views_per_post = stats.EWMean(fading_factor=0.05)
         self.last_verdicts: list[Verdict] = []
 
-    def update(self, windows: list[Window]) -> list[Alert]:
-        """Take closed windows (any sizes, any tags); the alerts of every moment now complete."""
+    def update(self, windows: list[Window], complete: int | None = None) -> list[Alert]:
+        """Take closed windows (any sizes, any tags); the alerts of every moment now complete.
+
+        A moment is complete once a window ending later has arrived, or, with ``complete``, if it
+        ends at or before ``complete`` (a watermark: the caller knows no window of it is to come).
+        """
         alerts: list[Alert] = []
         self.last_verdicts = []
         sizes = (self.scorer.fast_ms, self.scorer.slow_ms)
@@ -79,7 +83,8 @@ class TrendModel:
                 alerts += self._late(w)
             else:
                 self._pending[w.window_end].append(w)
-        for end in sorted(e for e in self._pending if e < self._latest):
+        done = self._latest - 1 if complete is None else max(self._latest - 1, complete)
+        for end in sorted(e for e in self._pending if e <= done):
             alerts += self._complete(end, self._pending.pop(end))
         return alerts
 

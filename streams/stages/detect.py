@@ -79,10 +79,11 @@ class Detect:
         fast, slow = cls.scales(settings.window_ms)
         return cls(TrendModel(SurgeScorer(fast_ms=fast, slow_ms=slow)), metrics, view)
 
-    def process(self, windows: list[Window]) -> list[Alert]:
-        """Score and learn a batch of closed windows; the alert steps they cause."""
+    def process(self, windows: list[Window], complete: int | None = None) -> list[Alert]:
+        """Score and learn a batch of closed windows; the alert steps they cause. ``complete``: a
+        watermark (every moment ending at or before it is complete, see ``TrendModel.update``)."""
         started = time.perf_counter()
-        alerts = self.model.update(windows)
+        alerts = self.model.update(windows, complete)
         self.windows += len(windows)
         if self.metrics is not None:
             self._record(alerts, windows, time.perf_counter() - started)

@@ -12,8 +12,10 @@ as in ``streams.worker.count_flow``.
 Order: every ``hashtag-mentions`` partition publishes its windows and then its
 watermark (``streams.worker.count_flow``). Windows wait in a buffer until every partition's
 watermark has passed their end, then go to the stage in the order of their
-end, so the detector sees whole moments, as in the embedded runner, whatever
-the number of partitions. Once every partition has said it is idle-flushed
+end, with that watermark, so the detector sees whole moments, as in the
+embedded runner, whatever the number of partitions, and completes (alerts on)
+each as soon as the watermark has passed it rather than when the next moment
+arrives (one fast window later). Once every partition has said it is idle-flushed
 (``"flushed": true`` in its watermark record: its input is done, upstream
 too), the buffer is released and the moments the model holds back are
 completed; a wall clock here would race the count agent's own flushes.
@@ -138,7 +140,7 @@ class DetectFlow(AckAfterCheckpoint):
         ready.sort(key=lambda w: (w.window_end, w.window_start))
         self.released = max(self.released, ready[-1].window_end)
         self._held = True
-        await self._send(self.detect.process(ready))
+        await self._send(self.detect.process(ready, upto))
 
     def _fresh(self, w: Window, stage: Detect) -> bool:
         """False for a window of a size the model ignores, or one already applied."""

@@ -234,3 +234,22 @@ def test_a_scorer_saved_before_the_weekly_term_restores_and_scores():
     assert restored.weekly_weeks == 2 and restored.observe is None
     window = Window("cats", "5m", START + FIVE_MIN, START + 2 * FIVE_MIN, posts=60, authors=50)
     assert restored.update(window, total=156, slow=False).kind == "trend"
+
+
+def test_a_watermark_completes_a_moment_without_waiting_for_the_next_one():
+    """With ``complete`` (a watermark) the model alerts on a moment as soon as it is complete; without
+    it, only once a window of a later moment arrives. The alerts are the same either way."""
+    def moment(i, cats):
+        t = i * FIVE_MIN
+        return [Window("fyp", "5m", t, t + FIVE_MIN, posts=40, authors=35),
+                Window("cats", "5m", t, t + FIVE_MIN, posts=cats, views=cats * 100, authors=cats)]
+    quiet = [moment(i, 2) for i in range(48)]
+    waiting, watermarked = TrendModel(), TrendModel()
+    for batch in quiet:
+        waiting.update(batch)
+        watermarked.update(batch, complete=batch[0].window_end)
+    burst = moment(48, 90)
+    assert waiting.update(burst) == []
+    now = watermarked.update(burst, complete=burst[0].window_end)
+    assert [(a.hashtag, a.kind, a.state) for a in now] == [("cats", "trend", "started")]
+    assert waiting.update(moment(49, 2)) == now
