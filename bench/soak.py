@@ -107,7 +107,9 @@ def plot(rows: list[dict], path: Path) -> None:
     for ax, key, label in zip(axes, ("rss_mib", "lag", "posts_per_s", "alert_latency_s"),
                               ("worker RSS (MiB)", "consumer lag (messages)", "posts/s counted",
                                "event-to-alert latency (s)")):
-        ax.plot(minutes, [r[key] for r in rows])
+        values = [r[key] for r in rows]
+        ax.plot(minutes, values, marker="o" if key == "alert_latency_s" else None, linestyle="-"
+                if key != "alert_latency_s" else "none")
         ax.set_ylabel(label, fontsize=8)
         ax.grid(alpha=0.3)
     axes[-1].set_xlabel("minutes")
@@ -166,7 +168,7 @@ def main() -> int:
             alerts = now["alert_count"] - last["alert_count"]
             row = {"t": round(time.monotonic() - began), "rss_mib": round(rss_mib(worker.pid), 1),
                    "lag": now["lag"], "posts_per_s": round((now["events"] - last["events"]) / args.every),
-                   "alert_latency_s": round((now["alert_sum"] - last["alert_sum"]) / alerts, 2) if alerts else 0.0}
+                   "alert_latency_s": round((now["alert_sum"] - last["alert_sum"]) / alerts, 2) if alerts else None}
             rows.append(row)
             print(row, flush=True)
             last = now
@@ -182,10 +184,13 @@ def main() -> int:
     errors = sum(1 for line in (work / "worker.log").read_text(errors="replace").splitlines()
                  if "ERROR" in line or "Error:" in line)
     fifth = max(1, len(rows) // 5)
-    for key in ("rss_mib", "lag", "posts_per_s", "alert_latency_s"):
+    for key in ("rss_mib", "lag", "posts_per_s"):
         first = sum(r[key] for r in rows[:fifth]) / fifth
         final = sum(r[key] for r in rows[-fifth:]) / fifth
         print(f"{key:16} first fifth {first:10.1f}  last fifth {final:10.1f}  ratio {final / first if first else 0:.2f}")
+    latencies = [r["alert_latency_s"] for r in rows if r["alert_latency_s"] is not None]
+    print(f"alert_latency_s  {len(latencies)} samples with alerts: " +
+          (f"min {min(latencies):.1f}  max {max(latencies):.1f}" if latencies else "none"))
     print(f"errors in the worker log: {errors}; samples: {len(rows)}; log: {work / 'worker.log'}")
     if args.csv:
         with open(args.csv, "w", newline="") as out:
