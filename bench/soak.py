@@ -107,7 +107,7 @@ def plot(rows: list[dict], path: Path) -> None:
     for ax, key, label in zip(axes, ("rss_mib", "lag", "posts_per_s", "alert_latency_s"),
                               ("worker RSS (MiB)", "consumer lag (messages)", "posts/s counted",
                                "event-to-alert latency (s)")):
-        values = [r[key] for r in rows]
+        values = [float("nan") if r[key] is None else r[key] for r in rows]
         ax.plot(minutes, values, marker="o" if key == "alert_latency_s" else None, linestyle="-"
                 if key != "alert_latency_s" else "none")
         ax.set_ylabel(label, fontsize=8)
