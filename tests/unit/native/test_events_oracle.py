@@ -98,16 +98,19 @@ def canonical(raw: bytes):
         return raw
 
 
-def rejections(items, *whole: bytes):
-    return [(r.reason, "" if r.reason == "bad_json" else r.detail,
-             r.raw if r.raw in whole else canonical(r.raw)) for r in items]
+def rejections(items):
+    """Reason, detail and text of each rejection, texts compared by value: an array element's text
+    is its own in the native core and its decoded value written anew in the oracle, and may equal
+    a whole record's text on one side only. (That a rejected whole record keeps its exact bytes is
+    asserted on its own in the DLQ tests.)"""
+    return [(r.reason, "" if r.reason == "bad_json" else r.detail, canonical(r.raw)) for r in items]
 
 
 def same_decoding(raw: bytes):
     got_events, got_bad = native.decode_record(raw)
     want_events, want_bad = oracle.decode_record(raw, oracle_extract._loads)
     assert got_events == want_events
-    assert rejections(got_bad, raw) == rejections(want_bad, raw)
+    assert rejections(got_bad) == rejections(want_bad)
 
 
 @given(RECORD)
@@ -187,15 +190,20 @@ ANY_RECORD = st.one_of(RECORD, TIMED, DEEP, st.builds(joined, st.lists(LINE, min
 NOW = st.one_of(st.none(), st.builds(lambda o: TS + o, OFFSET))
 
 
+POST_2025 = ('{"v": 1, "type": "post", "id": "p1", "ts": 1736726400000, "author": "a", '
+             '"text": "#Fyp hi #小红书"}').encode()  # a day after the wall clock of the example below
+
+
 def outcome(stage, records, source):
     out, bad = stage.process(records, source)
     clock = stage._clocks[source]
-    return mentions(out), rejections(bad, *records), (clock.clock, clock._pending)
+    return mentions(out), rejections(bad), (clock.clock, clock._pending)
 
 
 @given(st.lists(st.tuples(st.lists(ANY_RECORD, max_size=4), st.sampled_from([0, 1]), NOW), max_size=5),
        st.integers(1, 120_000), st.integers(1, 5), SKEW)
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
+@example([([POST_2025, b"[" + POST_2025 + b"]"], 0, 1_736_640_000_000)], 60_000, 1, 7 * 86_400_000)
 def test_extract_stage_agrees_with_oracle(batches, base_ms, partitions, skew):
     got = Extract(base_ms, partitions, max_skew_ms=skew)
     want = oracle_extract.Extract(base_ms, partitions, max_skew_ms=skew)
@@ -227,7 +235,7 @@ def test_decode_record_with_a_clock_agrees_with_oracle(records, skew, now):
         got_events, got_bad = native.decode_record(raw, clock=got, now_ms=now)
         want_events, want_bad = oracle.decode_record(raw, oracle_extract._loads, want, now)
         assert got_events == want_events
-        assert rejections(got_bad, raw) == rejections(want_bad, raw)
+        assert rejections(got_bad) == rejections(want_bad)
         assert got.snapshot() == want.snapshot()
 
 
