@@ -68,17 +68,21 @@ class Stream:
                 "text": f"#{tag}", "hashtags": [tag]}
 
 
+def send(producer, packer, topic: str, events) -> None:
+    """``events`` packed into records by author (as a producer of ``posts`` does), every record sent."""
+    for event in events:
+        for partition, _, value in packer.add(event["author"].encode(), orjson.dumps(event)):
+            producer.send(topic, value, partition=partition)
+    for partition, _, value in packer.drain():
+        producer.send(topic, value, partition=partition)
+
+
 def produce(producer, packer, topic: str, stream: Stream, rate: int, seconds: float) -> None:
     """``rate`` posts/s for ``seconds``, in 100 ms steps."""
     end = time.monotonic() + seconds
     while (now := time.monotonic()) < end:
         now_ms = time.time_ns() // 1_000_000
-        for _ in range(rate // 10):
-            event = stream.post(now_ms)
-            for partition, _, value in packer.add(event["author"].encode(), orjson.dumps(event)):
-                producer.send(topic, value, partition=partition)
-        for partition, _, value in packer.drain():
-            producer.send(topic, value, partition=partition)
+        send(producer, packer, topic, (stream.post(now_ms) for _ in range(rate // 10)))
         time.sleep(max(0.0, now + 0.1 - time.monotonic()))
 
 
@@ -88,12 +92,8 @@ def produce_history(producer, packer, topic: str, stream: Stream, minutes: float
     first 3 hours of a stream) before the live stream starts."""
     now_ms = time.time_ns() // 1_000_000
     n = int(minutes * 60 * rate)
-    for i in range(n):
-        event = stream.post(now_ms - int((n - i) * 1000 / rate), surges=False)
-        for partition, _, value in packer.add(event["author"].encode(), orjson.dumps(event)):
-            producer.send(topic, value, partition=partition)
-    for partition, _, value in packer.drain():
-        producer.send(topic, value, partition=partition)
+    send(producer, packer, topic, (stream.post(now_ms - int((n - i) * 1000 / rate), surges=False)
+                                   for i in range(n)))
     producer.flush()
     return n
 
