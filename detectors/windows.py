@@ -17,9 +17,10 @@ least one). ``flush`` closes every open window early (end of input, idle
 input); later data for a flushed window returns it again, corrected.
 
 Memory is bounded: at most ``max_tags`` hashtags are tracked exactly; others
-go to per-window Count-Min sketches and are promoted to exact tracking (with
-the sketch's estimates, a tenth of ``max_tags`` at most) once their base-window
-posts reach ``promote_at``. Counts are exact while fewer than ``max_tags``
+go to per-window Count-Min sketches and are promoted to exact tracking (a
+tenth of ``max_tags`` at most) once their base-window posts reach
+``promote_at``, by the sketch's noise-corrected estimates (which a flood of
+one-post hashtags does not lift, as it lifts every plain Count-Min estimate). Counts are exact while fewer than ``max_tags``
 hashtags have live windows. Unique authors are exact up to ``exact_authors``
 per window (kept as 64-bit BLAKE2b hashes of the names), then HyperLogLog
 estimates (1,024 registers).

@@ -28,6 +28,10 @@ impl Writer {
     pub fn new() -> Self {
         Writer(vec![FORMAT])
     }
+    /// A buffer of another format than `FORMAT` (the sketch windows' second format).
+    pub fn with_format(format: u8) -> Self {
+        Writer(vec![format])
+    }
     pub fn u8(&mut self, v: u8) {
         self.0.push(v);
     }
@@ -51,6 +55,14 @@ impl<'a> Reader<'a> {
         match buf.split_first() {
             Some((&FORMAT, rest)) => Ok(Reader(rest)),
             Some((v, _)) => err(&format!("format {v}, expected {FORMAT}")),
+            None => err("empty"),
+        }
+    }
+    /// A reader of either format, and the format byte.
+    pub fn versioned(buf: &'a [u8], formats: &[u8]) -> Result<(u8, Self), StateError> {
+        match buf.split_first() {
+            Some((v, rest)) if formats.contains(v) => Ok((*v, Reader(rest))),
+            Some((v, _)) => err(&format!("format {v}, expected one of {formats:?}")),
             None => err("empty"),
         }
     }

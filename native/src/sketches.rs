@@ -4,15 +4,20 @@
 //! built with: BLAKE2b with an 8-byte digest read little-endian, a
 //! HyperLogLog of 1,024 one-byte registers (rank = leading zeros of the hash
 //! shifted past the index bits, plus one) whose estimate sums `2^-register` in
-//! register order and rounds half to even, and a 4 x 1,024 Count-Min of `i64`
-//! counters indexed by double hashing (`h1 + row * h2`).
+//! register order and rounds half to even, and a Count-Min of 4 rows of `i64`
+//! counters indexed by double hashing (`h1 + row * h2`): 8,192 counters a row,
+//! or 1,024 in sketches restored from checkpoints written before the rows grew.
+
+use crate::hashing::SeededHashMap;
 
 /// Index bits of the HyperLogLog.
 pub const HLL_PRECISION: u32 = 10;
 /// Registers of the HyperLogLog.
 pub const HLL_REGISTERS: usize = 1 << HLL_PRECISION;
-/// Counters per Count-Min row.
-pub const CM_WIDTH: usize = 1024;
+/// Counters per row of a new Count-Min sketch.
+pub const CM_WIDTH: usize = 8192;
+/// Counters per row of the sketches in checkpoints written before the rows grew.
+pub const CM_WIDTH_FIRST: usize = 1024;
 /// Count-Min rows.
 pub const CM_DEPTH: usize = 4;
 
@@ -95,10 +100,22 @@ fn inverse_power(r: u8) -> f64 {
 }
 
 /// Count-Min sketch: per-key counts that never under-estimate.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its counters are kept sparse (only the non-zero ones, in a map) until a
+/// sixteenth of them are non-zero, then as one dense array: most sketch
+/// windows hold a few hashtags, and a batch of input that spans hours opens a
+/// sketch window per base bucket before the watermark closes them.
+#[derive(Clone, Debug)]
 pub struct CountMin {
     pub total: i64,
-    counts: Vec<i64>,
+    width: usize,
+    counts: Counters,
+}
+
+#[derive(Clone, Debug)]
+enum Counters {
+    Sparse(SeededHashMap<u32, i64>),
+    Dense(Vec<i64>),
 }
 
 impl Default for CountMin {
@@ -107,44 +124,118 @@ impl Default for CountMin {
     }
 }
 
+impl PartialEq for CountMin {
+    fn eq(&self, other: &Self) -> bool {
+        (self.total, self.width) == (other.total, other.width) && self.nonzero() == other.nonzero()
+    }
+}
+
+impl Eq for CountMin {}
+
 impl CountMin {
     pub fn new() -> Self {
+        Self::with_width(CM_WIDTH)
+    }
+
+    fn with_width(width: usize) -> Self {
         CountMin {
             total: 0,
-            counts: vec![0; CM_WIDTH * CM_DEPTH],
+            width,
+            counts: Counters::Sparse(SeededHashMap::default()),
         }
     }
 
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
     /// Indices of the counters of the key whose `stable_hash` is `h`.
-    pub fn positions(h: u64) -> [usize; CM_DEPTH] {
-        let h1 = h & 0xFFFF_FFFF;
-        let h2 = (h >> 32) | 1;
+    pub fn positions(&self, h: u64) -> [usize; CM_DEPTH] {
+        let (h1, h2, width) = (h & 0xFFFF_FFFF, (h >> 32) | 1, self.width as u64);
         let mut out = [0usize; CM_DEPTH];
         for (row, slot) in out.iter_mut().enumerate() {
-            let column = (h1 + row as u64 * h2) % CM_WIDTH as u64;
-            *slot = row * CM_WIDTH + column as usize;
+            let column = (h1 + row as u64 * h2) % width;
+            *slot = row * self.width + column as usize;
         }
         out
     }
 
+    fn get(&self, p: usize) -> i64 {
+        match &self.counts {
+            Counters::Sparse(map) => map.get(&(p as u32)).copied().unwrap_or(0),
+            Counters::Dense(counts) => counts[p],
+        }
+    }
+
+    fn add(&mut self, p: usize, count: i64) {
+        match &mut self.counts {
+            Counters::Sparse(map) => {
+                *map.entry(p as u32).or_insert(0) += count;
+                if map.len() > self.width * CM_DEPTH / 16 {
+                    let mut dense = vec![0i64; self.width * CM_DEPTH];
+                    map.iter().for_each(|(&i, &c)| dense[i as usize] = c);
+                    self.counts = Counters::Dense(dense);
+                }
+            }
+            Counters::Dense(counts) => counts[p] += count,
+        }
+    }
+
     pub fn update(&mut self, positions: &[usize; CM_DEPTH], count: i64) {
         for &p in positions {
-            self.counts[p] += count;
+            self.add(p, count);
         }
         self.total += count;
     }
 
+    /// The smallest counter of the key: never below its count.
     pub fn estimate(&self, positions: &[usize; CM_DEPTH]) -> i64 {
-        positions.iter().map(|&p| self.counts[p]).min().unwrap_or(0)
+        positions.iter().map(|&p| self.get(p)).min().unwrap_or(0)
     }
 
-    pub fn counts(&self) -> &[i64] {
-        &self.counts
+    /// The key's count corrected for what other keys add to its counters
+    /// (Count-Mean-Min): in each row its counter less the mean of the row's
+    /// other counters (rounded down), the median of the rows (the mean of the
+    /// middle two, rounded down), within `0..=estimate`. Under a flood of
+    /// distinct keys, where every counter holds about `total / width`, this is
+    /// near the key's own count while `estimate` is near the flood's share.
+    pub fn corrected(&self, positions: &[usize; CM_DEPTH]) -> i64 {
+        let others = self.width as i64 - 1;
+        let mut rows = positions.map(|p| {
+            let c = self.get(p);
+            c - (self.total - c).div_euclid(others)
+        });
+        rows.sort_unstable();
+        let median = (rows[CM_DEPTH / 2 - 1] + rows[CM_DEPTH / 2]).div_euclid(2);
+        median.clamp(0, self.estimate(positions).max(0))
     }
 
-    /// Rebuilds a sketch from its total and counters (`None` unless there are 4 x 1,024).
-    pub fn from_counts(total: i64, counts: Vec<i64>) -> Option<Self> {
-        (counts.len() == CM_WIDTH * CM_DEPTH).then_some(CountMin { total, counts })
+    /// The non-zero counters by index, in index order.
+    pub fn nonzero(&self) -> Vec<(usize, i64)> {
+        let mut out: Vec<(usize, i64)> = match &self.counts {
+            Counters::Sparse(map) => map.iter().map(|(&i, &c)| (i as usize, c)).collect(),
+            Counters::Dense(counts) => counts.iter().copied().enumerate().collect(),
+        };
+        out.retain(|&(_, c)| c != 0);
+        out.sort_unstable();
+        out
+    }
+
+    /// Rebuilds a sketch from its total and non-zero counters (`None` unless it has 4 rows of
+    /// `CM_WIDTH` or `CM_WIDTH_FIRST` counters and every index is within them).
+    pub fn from_nonzero(total: i64, width: usize, nonzero: &[(usize, i64)]) -> Option<Self> {
+        if ![CM_WIDTH, CM_WIDTH_FIRST].contains(&width) {
+            return None;
+        }
+        let mut cms = Self::with_width(width);
+        for &(i, c) in nonzero {
+            if i >= width * CM_DEPTH {
+                return None;
+            }
+            cms.add(i, c);
+        }
+        cms.total = total;
+        Some(cms)
     }
 }
 
@@ -192,7 +283,7 @@ mod tests {
     fn count_min_never_underestimates() {
         let mut cms = CountMin::new();
         let keys: Vec<_> = (0..3000)
-            .map(|i| CountMin::positions(stable_hash(format!("t{i}").as_bytes())))
+            .map(|i| cms.positions(stable_hash(format!("t{i}").as_bytes())))
             .collect();
         for (i, p) in keys.iter().enumerate() {
             cms.update(p, i as i64 % 5);
@@ -201,6 +292,58 @@ mod tests {
             assert!(cms.estimate(p) >= i as i64 % 5);
         }
         assert_eq!(cms.total, (0..3000).map(|i| i % 5).sum::<i64>());
-        assert!(CountMin::from_counts(1, vec![0; 3]).is_none());
+        assert!(
+            matches!(cms.counts, Counters::Dense(_)),
+            "3,000 keys make it dense"
+        );
+        let copy = CountMin::from_nonzero(cms.total, CM_WIDTH, &cms.nonzero()).unwrap();
+        assert_eq!(copy, cms);
+        assert!(CountMin::from_nonzero(1, 3, &[]).is_none());
+        assert!(CountMin::from_nonzero(1, CM_WIDTH, &[(CM_WIDTH * CM_DEPTH, 1)]).is_none());
+        let first = CountMin::from_nonzero(0, CM_WIDTH_FIRST, &[]).unwrap();
+        assert_eq!(first.width(), CM_WIDTH_FIRST);
+        assert!(first
+            .positions(u64::MAX)
+            .iter()
+            .all(|&p| p < CM_WIDTH_FIRST * CM_DEPTH));
+    }
+
+    #[test]
+    fn corrected_counts_see_a_key_through_a_flood_of_distinct_keys() {
+        let mut cms = CountMin::new();
+        for i in 0..100_000 {
+            let p = cms.positions(stable_hash(format!("flood{i}").as_bytes()));
+            cms.update(&p, 1);
+        }
+        let real = cms.positions(stable_hash(b"earthquake"));
+        cms.update(&real, 30);
+        let flood = |i: u32| cms.positions(stable_hash(format!("flood{i}").as_bytes()));
+        assert!(
+            cms.estimate(&flood(7)) > 10,
+            "the plain estimate carries the flood"
+        );
+        let promoted = (0..100_000)
+            .filter(|&i| cms.corrected(&flood(i)) >= 10)
+            .count();
+        assert!(promoted < 20, "{promoted} flood keys look like 10 posts");
+        assert!(
+            (cms.corrected(&real) - 30).abs() <= 10,
+            "{}",
+            cms.corrected(&real)
+        );
+    }
+
+    #[test]
+    fn corrected_counts_are_exact_without_collisions() {
+        let mut cms = CountMin::new();
+        let keys: Vec<_> = (0..50)
+            .map(|i| cms.positions(stable_hash(format!("t{i}").as_bytes())))
+            .collect();
+        for (i, p) in keys.iter().enumerate() {
+            cms.update(p, i as i64);
+        }
+        for (i, p) in keys.iter().enumerate() {
+            assert_eq!(cms.corrected(p), i as i64);
+        }
     }
 }

@@ -9,15 +9,17 @@
 //! - hashtag: `u32` cells, each `i64` size, `i64` start, `u8` closed, `i64`
 //!   posts, views, new_authors, then `u8` 0 and a `u32` count of `u64` author
 //!   hashes, or `u8` 1 and the 1,024 HyperLogLog registers;
-//! - sketch window: three times `i64` total, `u32` non-zero counters, each
-//!   `u32` index and `i64` count;
+//! - sketch window: format byte `2`, `u32` counters per row (8,192), then
+//!   three times `i64` total, `u32` non-zero counters, each `u32` index and
+//!   `i64` count; with format byte `1` (written before the rows grew) there is
+//!   no width and the rows have 1,024 counters;
 //! - meta: `u32` clocks, each string and `i64`; `u8` has watermark, `i64`
 //!   watermark; `i64` late applied, late dropped, sketched posts.
 
 use crate::cells::{Authors, Cell};
 use crate::codec::err;
 pub use crate::codec::{Reader, StateError, Writer};
-use crate::sketches::{CountMin, HyperLogLog, CM_DEPTH, CM_WIDTH, HLL_REGISTERS};
+use crate::sketches::{CountMin, HyperLogLog, CM_WIDTH_FIRST, HLL_REGISTERS};
 use crate::windows::{Aggregator, Key, Tag};
 
 /// Unit names of sketch windows start with this (hashtags never do).
@@ -86,38 +88,43 @@ fn read_cell(r: &mut Reader) -> Result<(Key, Cell), StateError> {
     ))
 }
 
-fn write_tails(w: &mut Writer, tails: &[CountMin; 3]) {
+/// The format byte of a sketch window's state that carries its width.
+const SKETCH_FORMAT: u8 = 2;
+
+fn write_tails(tails: &[CountMin; 3]) -> Writer {
+    let mut w = Writer::with_format(SKETCH_FORMAT);
+    w.u32(tails[0].width());
     for tail in tails {
         w.i64(tail.total);
-        let nonzero: Vec<(usize, i64)> = tail
-            .counts()
-            .iter()
-            .copied()
-            .enumerate()
-            .filter(|(_, c)| *c != 0)
-            .collect();
+        let nonzero = tail.nonzero();
         w.u32(nonzero.len());
         for (i, c) in nonzero {
             w.u32(i);
             w.i64(c);
         }
     }
+    w
 }
 
-fn read_tails(r: &mut Reader) -> Result<Box<[CountMin; 3]>, StateError> {
+fn read_tails(state: &[u8]) -> Result<Box<[CountMin; 3]>, StateError> {
+    let (format, mut r) = Reader::versioned(state, &[crate::codec::FORMAT, SKETCH_FORMAT])?;
+    let width = if format == SKETCH_FORMAT {
+        r.u32()?
+    } else {
+        CM_WIDTH_FIRST
+    };
     let mut tails: Box<[CountMin; 3]> = Box::default();
     for tail in tails.iter_mut() {
         let total = r.i64()?;
-        let mut counts = vec![0i64; CM_WIDTH * CM_DEPTH];
-        for _ in 0..r.u32()? {
-            let i = r.u32()?;
-            *counts
-                .get_mut(i)
-                .ok_or_else(|| StateError("counter index".into()))? = r.i64()?;
+        let n = r.u32()?;
+        let mut nonzero = Vec::with_capacity(n.min(r.0.len() / 12));
+        for _ in 0..n {
+            nonzero.push((r.u32()?, r.i64()?));
         }
-        *tail =
-            CountMin::from_counts(total, counts).ok_or_else(|| StateError("counters".into()))?;
+        *tail = CountMin::from_nonzero(total, width, &nonzero)
+            .ok_or_else(|| StateError(format!("{width} counters a row, or a counter past them")))?;
     }
+    r.end()?;
     Ok(tails)
 }
 
@@ -168,21 +175,17 @@ impl Aggregator {
 
     /// The state of one unit, None if it has none (deleted).
     pub fn unit_state(&self, unit: &str) -> Result<Option<Vec<u8>>, StateError> {
-        let mut w = Writer::new();
         if let Some(key) = sketch_key(unit) {
-            let Some(tails) = self.sketches.get(&key?) else {
-                return Ok(None);
-            };
-            write_tails(&mut w, tails);
-        } else {
-            let Some(cells) = self.cells.get(unit) else {
-                return Ok(None);
-            };
-            w.u32(cells.len());
-            cells
-                .iter()
-                .for_each(|(key, cell)| write_cell(&mut w, key, cell));
+            return Ok(self.sketches.get(&key?).map(|tails| write_tails(tails).0));
         }
+        let Some(cells) = self.cells.get(unit) else {
+            return Ok(None);
+        };
+        let mut w = Writer::new();
+        w.u32(cells.len());
+        cells
+            .iter()
+            .for_each(|(key, cell)| write_cell(&mut w, key, cell));
         Ok(Some(w.0))
     }
 
@@ -190,10 +193,7 @@ impl Aggregator {
     pub fn load_unit(&mut self, unit: &str, state: Option<&[u8]>) -> Result<(), StateError> {
         if let Some(key) = sketch_key(unit) {
             let key = key?;
-            let tails = state.map(|s| {
-                Reader::new(s).and_then(|mut r| read_tails(&mut r).and_then(|t| r.end().map(|_| t)))
-            });
-            let tails = tails.transpose()?;
+            let tails = state.map(read_tails).transpose()?;
             self.sketches.remove(&key);
             if let Some(tails) = tails {
                 self.sketches.insert(key, tails);
@@ -290,5 +290,69 @@ impl Aggregator {
         r.end()?;
         *self = fresh;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sketches::{stable_hash, CM_DEPTH, CM_WIDTH};
+    use crate::windows::Config;
+
+    fn aggregator() -> Aggregator {
+        Aggregator::new(Config {
+            sizes: vec![60_000],
+            names: vec!["1m".into()],
+            allowed_lateness: 0,
+            apply_late: true,
+            retention: 0,
+            sources: Vec::new(),
+            max_tags: 0,
+            exact_authors: 0,
+            promote_at: 10,
+        })
+    }
+
+    #[test]
+    fn a_sketch_window_of_the_first_format_restores_with_1024_counters_a_row() {
+        let positions = CountMin::from_nonzero(0, CM_WIDTH_FIRST, &[])
+            .unwrap()
+            .positions(stable_hash(b"fyp"));
+        let mut w = Writer::new();
+        for total in [3, 30, 0] {
+            w.i64(total);
+            w.u32(CM_DEPTH);
+            for p in positions {
+                w.u32(p);
+                w.i64(total);
+            }
+        }
+        let mut agg = aggregator();
+        agg.load_unit(":60000:0", Some(&w.0)).unwrap();
+        let tails = &agg.sketches[&(60_000, 0)];
+        assert_eq!(tails[1].width(), CM_WIDTH_FIRST);
+        assert_eq!(tails[1].estimate(&positions), 30);
+        let again = agg.unit_state(":60000:0").unwrap().unwrap();
+        assert_eq!(again[0], SKETCH_FORMAT);
+        let mut copy = aggregator();
+        copy.load_unit(":60000:0", Some(&again)).unwrap();
+        assert_eq!(copy.sketches, agg.sketches);
+    }
+
+    #[test]
+    fn new_sketch_windows_round_trip_and_bad_widths_are_errors() {
+        let mut agg = aggregator();
+        let mention_tails: &mut Box<[CountMin; 3]> = agg.sketches.entry((60_000, 0)).or_default();
+        let p = mention_tails[0].positions(stable_hash(b"fyp"));
+        mention_tails[0].update(&p, 4);
+        let state = agg.unit_state(":60000:0").unwrap().unwrap();
+        let mut copy = aggregator();
+        copy.load_unit(":60000:0", Some(&state)).unwrap();
+        assert_eq!(copy.sketches[&(60_000, 0)][0].width(), CM_WIDTH);
+        assert_eq!(copy.sketches, agg.sketches);
+        let mut bad = state.clone();
+        bad[1..5].copy_from_slice(&7u32.to_le_bytes());
+        assert!(copy.load_unit(":60000:0", Some(&bad)).is_err());
+        assert!(copy.load_unit(":60000:0", Some(&[3, 0])).is_err());
     }
 }

@@ -281,7 +281,7 @@ class CountMin:
         self.width = width
         self.depth = depth
         self.total = 0
-        self._counts = array("q", bytes(8 * width * depth))
+        self._counts: dict[int, int] = {}  # the non-zero counters by index
 
     def positions(self, key: str) -> list[int]:
         """Indices of the counters of ``key`` (the same in every sketch of this width and depth)."""
@@ -294,21 +294,45 @@ class CountMin:
         """Add ``count`` (>= 0) to ``key`` (whose ``positions`` may be given)."""
         counts = self._counts
         for cell in positions or self.positions(key):
-            counts[cell] += count
+            counts[cell] = counts.get(cell, 0) + count
         self.total += count
 
     def estimate(self, key: str, positions: list[int] | None = None) -> int:
         """An upper bound of the count of ``key`` (exact without collisions)."""
         counts = self._counts
-        return min(counts[cell] for cell in positions or self.positions(key))
+        return min(counts.get(cell, 0) for cell in positions or self.positions(key))
+
+    def corrected(self, key: str) -> int:
+        """The count of ``key`` less what other keys add to its counters (Count-Mean-Min).
+
+        In each row its counter less the mean of the row's other counters (rounded down); the
+        median of the rows (the mean of the middle two, rounded down); within ``0..estimate``.
+
+        >>> cms = CountMin(width=64, depth=4)
+        >>> for i in range(640):
+        ...     cms.update(f"flood{i}")
+        >>> cms.update("fyp", 30)
+        >>> cms.estimate("fyp") > 30, abs(cms.corrected("fyp") - 30) <= 5
+        (True, True)
+        """
+        cells = self.positions(key)
+        counts = [self._counts.get(c, 0) for c in cells]
+        rows = sorted(c - (self.total - c) // (self.width - 1) for c in counts)
+        middle = len(rows) // 2
+        median = (rows[middle - 1] + rows[middle]) // 2 if len(rows) % 2 == 0 else rows[middle]
+        return min(max(median, 0), max(self.estimate(key, cells), 0))
 
     def to_state(self) -> dict:
-        return {"w": self.width, "d": self.depth, "n": self.total, "c": _pack(self._counts.tobytes())}
+        dense = array("q", bytes(8 * self.width * self.depth))
+        for cell, count in self._counts.items():
+            dense[cell] = count
+        return {"w": self.width, "d": self.depth, "n": self.total, "c": _pack(dense.tobytes())}
 
     @classmethod
     def from_state(cls, state: dict) -> CountMin:
         cms = cls(state["w"], state["d"])
         cms.total = state["n"]
-        cms._counts = array("q")
-        cms._counts.frombytes(_unpack(state["c"]))
+        dense = array("q")
+        dense.frombytes(_unpack(state["c"]))
+        cms._counts = {cell: count for cell, count in enumerate(dense) if count}
         return cms

@@ -17,6 +17,8 @@ from detectors.windows import WindowAggregator, format_size
 
 from tests.oracles.sketches import CountMin, DistinctCounter, stable_hash
 
+WIDTH = 8192  # counters per row of the aggregator's Count-Min sketches
+
 
 class Reference:
     def __init__(self, sizes, allowed_lateness, late_policy, retention, sources, max_tags, exact_authors,
@@ -79,18 +81,20 @@ class Reference:
 
     def sketch(self, m):
         self.sketched_posts += m.posts
-        estimates = {}
+        open_keys, positions = [], CountMin(WIDTH).positions(m.hashtag)
         for size in self.sizes:
             start = m.bucket - m.bucket % size
             if self.wm is not None and start + size <= self.wm:
                 continue
-            tails = self.sketches.setdefault((size, start), [CountMin(), CountMin(), CountMin()])
+            tails = self.sketches.setdefault((size, start), [CountMin(WIDTH), CountMin(WIDTH), CountMin(WIDTH)])
             for tail, count in zip(tails, (m.posts, m.views, m.new_authors)):
-                tail.update(m.hashtag, count)
-            estimates[(size, start)] = [tail.estimate(m.hashtag) for tail in tails]
-        base = estimates.get((self.sizes[0], m.bucket - m.bucket % self.sizes[0]))
-        if base and base[0] >= self.promote_at and len(self.tags()) < self.max_tags + self.max_tags // 10:
-            for (size, start), counts in estimates.items():
+                tail.update(m.hashtag, count, positions)
+            open_keys.append((size, start))
+        base = (self.sizes[0], m.bucket - m.bucket % self.sizes[0])
+        if (base in open_keys and self.sketches[base][0].corrected(m.hashtag) >= self.promote_at
+                and len(self.tags()) < self.max_tags + self.max_tags // 10):
+            for size, start in open_keys:
+                counts = [tail.corrected(m.hashtag) for tail in self.sketches[(size, start)]]
                 self.new_cell(m.hashtag, size, start, False, counts)["authors"].update(m.authors)
 
     def advance(self, time, source=""):
@@ -235,3 +239,23 @@ def test_restored_cells_keep_authors_exact_then_sketched_as_distinct_counters_do
     cells = {(size, start): known for size, start, _, _, _, _, known in copy.cells("fyp")}
     assert cells[(60_000, 0)] == authors(exact)
     assert cells[(300_000, 0)] == authors(sketched)
+
+
+def test_a_surge_in_a_flood_of_one_post_tags_is_promoted_and_the_flood_is_not():
+    """Past the exact cap, promotion reads the sketch's noise-corrected estimate, as the reference."""
+    config = dict(sizes=(60_000, 300_000), allowed_lateness=0, late_policy="apply", retention=None,
+                  sources=(), max_tags=10, exact_authors=2, promote_at=10)
+    agg, ref = WindowAggregator(**config), Reference(**config)
+    flood = [Mention(f"flood{i}", 0, i, posts=1, views=3, new_authors=1, authors=(f"bot{i}",))
+             for i in range(60_000)]
+    stream = flood + [Mention("earthquake", 0, i, posts=1, views=9, authors=(f"u{i}",)) for i in range(12)]
+    random.Random(5).shuffle(stream)
+    for m in stream:
+        assert agg.update(m) == ref.update(m)
+    assert snapshot(agg) == ref.snapshot()
+    first = list(dict.fromkeys(m.hashtag for m in stream))[:10]  # they took the exact slots
+    promoted = {tag for tag, _, _ in ref.cells} - set(first)
+    assert promoted == {"earthquake"}, sorted(promoted)
+    windows = agg.advance(60_000)
+    assert windows == ref.advance(60_000)
+    assert 8 <= {w.hashtag: w.posts for w in windows if w.size == "1m"}["earthquake"] <= 14
