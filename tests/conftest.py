@@ -17,11 +17,17 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from streams.kafka.broker import LocalBroker, free_port
 from streams.kafka.broker_security import BrokerSecurity
 from streams.kafka.certs import TlsFiles
 from streams.settings import Settings
+
+# No per-example deadline: on a loaded 2-core machine one example of a property may take seconds
+# for reasons outside it; what each property asserts is its result, not its speed.
+hypothesis_settings.register_profile("trendwatch", deadline=None)
+hypothesis_settings.load_profile("trendwatch")
 
 ROOT = Path(__file__).resolve().parent.parent
 
