@@ -6,6 +6,14 @@ The worker's agents read with ``stream.noack()``: a processed message waits in
 those messages is on the broker) and only then acknowledges them, so Faust
 never commits an offset past checkpointed state. ``streams.worker.count_flow.Flow`` and
 ``streams.worker.detect_flow.DetectFlow`` are the two flows.
+
+A checkpoint never falls inside the handling of a message (``process``): the
+handler changes the state and then sends what the change produced (windows,
+alerts), and a send may wait (the producer's batch for that partition is
+full). A checkpoint taken in that wait would hold the change while its
+output is not yet with the producer, so its flush would not cover it; after
+a kill the replay skips the message (the state already has it) and the
+output is lost. Handlers (``exclusive()``) and checkpoints hold one lock per flow.
 """
 
 from __future__ import annotations
@@ -34,6 +42,11 @@ class AckAfterCheckpoint:
     @property
     def checkpoint_due(self) -> bool:
         return time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS
+
+    def exclusive(self) -> asyncio.Lock:
+        """Held while a message is handled (or the state changes otherwise, as in an idle flush) and
+        its output sent; a checkpoint waits for it (see the module docstring)."""
+        return self._lock
 
     async def done(self, stream, event) -> None:
         """The agent finished ``event``: ack it with the next checkpoint."""

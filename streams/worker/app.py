@@ -149,7 +149,8 @@ def _agent(app, topic, name: str, handle, acks, readiness=None, lag=None, guard=
         async for event in manual.events():
             message = event.message
             try:
-                await handle(event)
+                async with acks.exclusive():  # no checkpoint between a state change and its output
+                    await handle(event)
             except Exception as exc:  # noqa: BLE001 - the worker cannot go on without this agent
                 stop_on_crash(f"agent {name}", f"{message.topic}[{message.partition}]@{message.offset}", exc, guard)
             if readiness is not None:

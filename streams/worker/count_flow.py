@@ -193,20 +193,28 @@ class Flow(AckAfterCheckpoint):
             if self.pending:
                 await self.checkpoint()
             return
+        drained = await self._drained(self.counts.idle(self.settings.idle_flush))
         flushed = False
-        for partition, count in await self._drained(self.counts.idle(self.settings.idle_flush)):
-            windows = count.flush()
-            log.info("partition %d idle for %.1fs: flushed %d window(s)", partition,
-                     self.settings.idle_flush, len(windows))
-            await self._publish(windows)
-            ends = [w.window_end for w in windows]
-            await self._publish_watermark(partition, max(ends, default=count.aggregator.watermark), flushed=True)
-            self.counts.mark_flushed(partition)
-            flushed = True
+        async with self.exclusive():  # a checkpoint holds the flush only with its windows sent
+            still_idle = dict(self.counts.idle(self.settings.idle_flush))
+            for partition, count in drained:
+                if still_idle.get(partition) is count:  # no input came during the backlog query
+                    await self._flush(partition, count)
+                    flushed = True
         if flushed or (self.pending and self.checkpoint_due):
             await self.checkpoint()
         if self.metrics is not None:
             self._gauges()
+
+    async def _flush(self, partition: int, count) -> None:
+        """Publish the open windows of idle ``partition`` and its flushed watermark record."""
+        windows = count.flush()
+        log.info("partition %d idle for %.1fs: flushed %d window(s)", partition,
+                 self.settings.idle_flush, len(windows))
+        await self._publish(windows)
+        ends = [w.window_end for w in windows]
+        await self._publish_watermark(partition, max(ends, default=count.aggregator.watermark), flushed=True)
+        self.counts.mark_flushed(partition)
 
     async def _drained(self, idle: list) -> list:
         """Those of the ``idle`` stages with no input pending upstream (``streams.worker.backlog``):

@@ -187,11 +187,10 @@ class DetectFlow(AckAfterCheckpoint):
                  self._held)
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         chunks = [blob[i:i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
+        self._slot, self._dirty = 1 - self._slot, False
+        head = orjson.dumps({"slot": self._slot, "chunks": len(chunks), "offset": self.applied})  # as of the blob
         changelog = self.table.changelog_topic.get_topic_name()
-        self._slot = 1 - self._slot
         for i, chunk in enumerate(chunks):
             await self.app.producer.send(changelog, f"detect/{self._slot}/{i}".encode(), chunk, 0, None, None)
-        head = orjson.dumps({"slot": self._slot, "chunks": len(chunks), "offset": self.applied})
         await self.app.producer.send(changelog, _HEAD, head, 0, None, None)
-        self._dirty = False
         return len(chunks) + 1
