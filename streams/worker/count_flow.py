@@ -37,7 +37,7 @@ from streams.worker.backlog import Backlog
 from streams.worker.checkpoint import PartitionCounts
 from streams.worker.window_records import WATERMARK_KEY, WINDOWS_KEY, batches
 
-__all__ = ["Flow", "CLOCK_EVERY_MS", "DLQ_MAX_BYTES", "WATERMARK_KEY", "WATERMARK_EVERY_MS", "dead_letter"]
+__all__ = ["Flow", "CHECKPOINT_EVENT_MS", "CLOCK_EVERY_MS", "DLQ_MAX_BYTES", "WATERMARK_KEY", "WATERMARK_EVERY_MS", "dead_letter"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,13 @@ CLOCK_EVERY_MS = 1_000
 source's clock moved this much, so that its watermark follows."""
 WATERMARK_EVERY_MS = 60_000
 """A mentions partition publishes its watermark when it crosses a multiple of this."""
+CHECKPOINT_EVENT_MS = 3_600_000
+"""A checkpoint is also due once a partition's watermark has moved this much event time since
+the last one. After a kill the replay publishes again the windows closed since the last
+checkpoint; the detect agent recognises a window published again only within its last
+``streams.worker.detect_flow.KEEP_MOMENTS`` moments, so a stream read fast (a backlog, a
+catch-up after a restart: hours of event time in one ``CHECKPOINT_SECONDS``) must not carry
+more than that between two checkpoints."""
 BACKLOG_EVERY = 1.0
 """Seconds between two queries of the input pending upstream, while a partition waits to flush."""
 DLQ_MAX_BYTES = 512 * 1024
@@ -88,6 +95,8 @@ class Flow(AckAfterCheckpoint):
         """Partitions that published a watermark record since their assignment or last idle flush."""
         self.backlog = Backlog(settings)
         self._backlog_checked = 0.0
+        self._checkpointed: dict[int, int] = {}
+        """Each partition's watermark at the last checkpoint (or when its stage was first seen)."""
 
     async def on_posts(self, event) -> None:
         message = event.message
@@ -245,8 +254,22 @@ class Flow(AckAfterCheckpoint):
                 lag = highwater - (position + 1 if position is not None else 0)
                 metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(lag, 0))
 
+    @property
+    def checkpoint_due(self) -> bool:
+        """Every ``CHECKPOINT_SECONDS``, or once a watermark moved ``CHECKPOINT_EVENT_MS``."""
+        if super().checkpoint_due:
+            return True
+        for partition, count in self.counts.counts.items():
+            watermark = count.aggregator.watermark
+            if watermark is not None and watermark - self._checkpointed.setdefault(partition, watermark) \
+                    >= CHECKPOINT_EVENT_MS:
+                return True
+        return False
+
     async def save_state(self) -> int:
         """The changed count state to the table's changelog (``AckAfterCheckpoint``)."""
+        self._checkpointed = {partition: count.aggregator.watermark for partition, count in self.counts.counts.items()
+                              if count.aggregator.watermark is not None}
         records = self.counts.snapshot()
         changelog = self.table.changelog_topic.get_topic_name()
         for partition, key, value in records:

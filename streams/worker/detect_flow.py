@@ -45,7 +45,10 @@ log = logging.getLogger(__name__)
 CHUNK_BYTES = 512 * 1024
 """State is written as chunks of at most this size (Kafka messages stay small)."""
 KEEP_MOMENTS = 48
-"""Window ends remembered per size to recognise a window published again."""
+"""Moments remembered to recognise a window published again: the latest ``2 * KEEP_MOMENTS``
+(size, end) pairs, about 7 hours with 5-minute and 1-hour windows. The count agent checkpoints
+at least every ``streams.worker.count_flow.CHECKPOINT_EVENT_MS`` of event time, so what it
+publishes again after a kill is that recent."""
 _HEAD = b"detect/head"
 
 

@@ -20,8 +20,8 @@ import pytest
 
 from detectors.records import Mention, Window
 from streams.settings import Settings
-from streams.worker.count_flow import Flow
-from streams.worker.detect_flow import DetectFlow
+from streams.worker.count_flow import CHECKPOINT_EVENT_MS, Flow
+from streams.worker.detect_flow import KEEP_MOMENTS, DetectFlow
 from streams.worker.window_records import WATERMARK_KEY, WINDOWS_KEY, decode_windows, encode_windows
 
 MIN5 = 300_000
@@ -191,6 +191,31 @@ def test_a_kill_while_a_window_waits_to_be_sent_loses_no_window(at):
     got, clean = asyncio.run(run())
     assert clean == {("zen", i * 60_000): i + 1 for i in range(6)}
     assert got == clean
+
+
+def test_a_stream_read_fast_is_checkpointed_by_event_time_too():
+    """Twelve hours of event time in much less than ``CHECKPOINT_SECONDS``, then a kill: the
+    replay publishes again only windows of the last ``CHECKPOINT_EVENT_MS``, which the detect
+    agent recognises (``KEEP_MOMENTS``)."""
+    async def run():
+        broker, stream = Broker(), Stream()
+        flow, events = count_flow(broker), mentions(12 * 60)
+        for ev in events:
+            await consume(flow, flow.on_mentions, stream, ev)
+        await flow.app.producer.flush()  # all sent is delivered, then kill -9
+        before = len(broker.log["hashtag-windows"])
+        restarted = count_flow(broker)
+        for ev in events[stream.committed():]:
+            await consume(restarted, restarted.on_mentions, Stream(), ev)
+        await restarted.app.producer.flush()
+        return [w for key, value, _, _ in broker.log["hashtag-windows"][before:] if key == WINDOWS_KEY
+                for w in decode_windows(key, value)]
+
+    again = asyncio.run(run())
+    assert again, "the replay published windows again"
+    oldest = 12 * 3_600_000 - min(w.window_end for w in again)
+    assert oldest <= CHECKPOINT_EVENT_MS + 60_000
+    assert (CHECKPOINT_EVENT_MS + 60_000) // MIN5 + 2 < 2 * KEEP_MOMENTS  # 5-minute moments, plus 1-hour ones
 
 
 # detect: windows in, alerts out
