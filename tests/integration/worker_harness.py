@@ -56,18 +56,39 @@ class WindowReader:
         self.values: dict = defaultdict(set)
         self.published = 0
 
-    def poll(self) -> dict:
-        for record in self.consumer:
-            if record.key == WATERMARK_KEY:  # a count partition's progress, not a window
-                continue
-            assert record.key == WINDOWS_KEY
-            for w in decode_windows(record.key, record.value):
-                assert w.size_ms == SIZES_MS.get(w.size, w.size_ms)
-                key = (w.hashtag, w.size, w.window_start)
-                self.latest[key] = (w.posts, w.views, w.authors, w.new_authors)
-                self.values[key].add(self.latest[key])
-                self.published += 1
+    def poll(self, timeout_ms: int = 500) -> dict:
+        """Read what has arrived (one fetch, waiting at most ``timeout_ms``); the windows so far.
+
+        One fetch, not "until nothing comes for a while": while a worker publishes steadily
+        that would not return before the stream ends, and a caller waiting for a share of
+        the windows would act only then.
+        """
+        for records in self.consumer.poll(timeout_ms=timeout_ms).values():
+            for record in records:
+                self._take(record)
         return self.latest
+
+    def drain(self, timeout: float = 30) -> dict:
+        """Read up to the end offsets of now (at most ``timeout`` s): every window published so far."""
+        deadline = time.monotonic() + timeout
+        while not self.consumer.assignment() and time.monotonic() < deadline:
+            self.poll()
+        ends = self.consumer.end_offsets(list(self.consumer.assignment()))
+        while any(self.consumer.position(tp) < end for tp, end in ends.items()):
+            assert time.monotonic() < deadline, "hashtag-windows not read to its end in time"
+            self.poll()
+        return self.latest
+
+    def _take(self, record) -> None:
+        if record.key == WATERMARK_KEY:  # a count partition's progress, not a window
+            return
+        assert record.key == WINDOWS_KEY
+        for w in decode_windows(record.key, record.value):
+            assert w.size_ms == SIZES_MS.get(w.size, w.size_ms)
+            key = (w.hashtag, w.size, w.window_start)
+            self.latest[key] = (w.posts, w.views, w.authors, w.new_authors)
+            self.values[key].add(self.latest[key])
+            self.published += 1
 
     def wait_for(self, expected: dict, timeout: float, workers=()) -> dict:
         deadline = time.monotonic() + timeout
