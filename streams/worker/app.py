@@ -38,6 +38,7 @@ from streams.kafka.security import faust_credentials
 from streams.settings import Settings
 from streams.worker.count_flow import Flow
 from streams.worker.detect_flow import DetectFlow
+from streams.worker.gaps import Gaps
 from streams.worker.web import InputLag, advertised_url, describe, owner_url
 
 __all__ = ["create_app", "ROCKSDB_OPTIONS"]
@@ -83,10 +84,12 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
     detect_flow = DetectFlow(app, settings, detect_table, metrics, web.api.view if web is not None else None)
     readiness = web.api.readiness if web is not None else None
     lag = InputLag(settings)
+    gaps = Gaps(settings)
 
-    _agent(app, topics["posts"], "extract", flow.on_posts, flow, readiness, lag, guard)
-    _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow, readiness, lag, guard)
-    _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow, readiness, lag, guard)
+    _agent(app, topics["posts"], "extract", flow.on_posts, flow, gaps, readiness, lag, guard)
+    _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow, gaps, readiness, lag, guard)
+    _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow, gaps, readiness, lag,
+           guard)
 
     @app.timer(0.5, name="checkpoint")
     async def tick():
@@ -101,8 +104,11 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         assigned = app.consumer.assignment()
         flow.on_recovered(assigned)
         detect_flow.on_recovered(assigned)
+        gaps.keep(assigned)
         if detect_flow.owns:  # restore the detector now: its view answers before the next window comes
             detect_flow.stage()
+            if detect_flow.applied >= 0:  # what comes next is the window record after the last applied
+                gaps.expect(settings.topic("hashtag-windows"), 0, detect_flow.applied + 1)
         lag.reassigned()
         if web is not None:
             web.api.readiness.waiting({})  # a stall counts from now, not from input that waited for the rebalance
@@ -138,21 +144,34 @@ def _announce(app, settings: Settings, web, assigned, posts_partitions: int) -> 
     log.info("%s", line)
 
 
-def _agent(app, topic, name: str, handle, acks, readiness=None, lag=None, guard=None) -> None:
+def _agent(app, topic, name: str, handle, acks, gaps, readiness=None, lag=None, guard=None) -> None:
     """An agent that hands each event to ``handle`` and acknowledges it only at ``acks``' next checkpoint.
 
-    If ``handle`` raises, the worker process ends at once with exit code 1
+    Records the stream skipped before an event (``streams.worker.gaps``) are
+    read directly and handled first (they are already acknowledged). If
+    ``handle`` raises, the worker process ends at once with exit code 1
     (see ``stop_on_crash``): a worker whose agent died must not look alive.
     """
+    async def handled(event) -> None:
+        message = event.message
+        try:
+            async with acks.exclusive():  # no checkpoint between a state change and its output
+                await handle(event)
+        except Exception as exc:  # noqa: BLE001 - the worker cannot go on without this agent
+            stop_on_crash(f"agent {name}", f"{message.topic}[{message.partition}]@{message.offset}", exc, guard)
+
     async def agent(stream):
         manual = stream.noack()
         async for event in manual.events():
             message = event.message
             try:
-                async with acks.exclusive():  # no checkpoint between a state change and its output
-                    await handle(event)
-            except Exception as exc:  # noqa: BLE001 - the worker cannot go on without this agent
-                stop_on_crash(f"agent {name}", f"{message.topic}[{message.partition}]@{message.offset}", exc, guard)
+                missed = await gaps.missed(message)
+            except Exception as exc:  # noqa: BLE001 - a record it cannot read would be lost
+                stop_on_crash(f"agent {name}", f"{message.topic}[{message.partition}] before @{message.offset}",
+                              exc, guard)
+            for skipped in missed:
+                await handled(skipped)
+            await handled(event)
             if readiness is not None:
                 readiness.input(source=name)
                 lag.processed(message.tp, message.offset)

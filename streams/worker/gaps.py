@@ -1,0 +1,99 @@
+"""Records the consumer skipped: read them directly, so that every offset is handled.
+
+Faust's stream hands a message to the agent only while its flow control is
+active and the message is of the consumer's current generation; a message it
+drops for either reason it acknowledges itself, and its commit then passes it.
+Around the assignment that follows a restart this happened to a few records
+in a row: the agent never saw them, the group's committed offset passed them,
+and the detector went on without some windows of a moment (its alerts then
+differ from an uninterrupted run's).
+
+So each agent checks that the offsets it gets are consecutive (``Gaps``):
+``expect`` says which offset comes next on a partition (the detect agent
+knows it from its restored state: the offset after the last one applied; any
+agent learns it from the messages it handles), and ``missed(message)``
+returns the records between the expected offset and ``message``, read from
+the broker with a consumer of its own (kafka-python, in a thread). The agent
+handles them before ``message``. A message at or before the expected offset
+(read again after a rebalance) is no gap; a partition newly assigned starts
+without an expectation (``keep``), as another worker may have handled it.
+Offsets without a record (transaction markers) end the read like records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from types import SimpleNamespace
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaTimeoutError
+
+from streams.kafka.security import client_config
+from streams.settings import Settings
+
+__all__ = ["Gaps", "READ_SECONDS"]
+
+log = logging.getLogger(__name__)
+
+READ_SECONDS = 60.0
+"""Longest time to read a gap; past it the agent fails (and the worker stops: restart it)."""
+
+
+class Gaps:
+    """Expected next offsets per ``(topic, partition)``, and the reading of what was skipped."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.next: dict[tuple[str, int], int] = {}
+        self._consumer: KafkaConsumer | None = None
+        self._lock = asyncio.Lock()
+
+    def expect(self, topic: str, partition: int, offset: int) -> None:
+        """The next record to handle on ``topic[partition]`` is at ``offset``."""
+        self.next[(topic, partition)] = offset
+
+    def keep(self, assigned) -> None:
+        """After a rebalance: forget partitions no longer assigned (``assigned``: TopicPartitions)."""
+        mine = {(tp.topic, tp.partition) for tp in assigned}
+        for key in [k for k in self.next if k not in mine]:
+            del self.next[key]
+
+    async def missed(self, message) -> list:
+        """The records skipped before ``message`` (event-like objects, in order), and ``message`` noted."""
+        key = (message.topic, message.partition)
+        expected = self.next.get(key)
+        self.next[key] = max(message.offset + 1, expected or 0)
+        if expected is None or message.offset <= expected:
+            return []
+        log.warning("%s[%d]: offsets %d to %d were not handed to the agent; reading them directly",
+                    message.topic, message.partition, expected, message.offset - 1)
+        async with self._lock:
+            records = await asyncio.get_running_loop().run_in_executor(
+                None, self._read, message.topic, message.partition, expected, message.offset)
+        return [_event(r) for r in records]
+
+    def _read(self, topic: str, partition: int, start: int, end: int) -> list:
+        if self._consumer is None:
+            self._consumer = KafkaConsumer(
+                bootstrap_servers=self.settings.bootstrap_servers, client_id=f"{self.settings.app_id}-gaps",
+                enable_auto_commit=False, request_timeout_ms=30_000, **client_config(self.settings))
+        consumer, tp = self._consumer, TopicPartition(topic, partition)
+        consumer.assign([tp])
+        consumer.seek(tp, start)
+        deadline, out = time.monotonic() + READ_SECONDS, []
+        while consumer.position(tp) < end:
+            if time.monotonic() > deadline:
+                raise KafkaTimeoutError(f"{topic}[{partition}]: offsets {start} to {end - 1} not read "
+                                        f"within {READ_SECONDS:.0f} s")
+            for records in consumer.poll(timeout_ms=500).values():
+                out += [r for r in records if start <= r.offset < end]
+        return out
+
+
+def _event(record) -> SimpleNamespace:
+    """A record read directly, shaped as the agents read Faust's events (key, value, message)."""
+    message = SimpleNamespace(topic=record.topic, partition=record.partition, offset=record.offset,
+                              headers=list(record.headers or ()))
+    return SimpleNamespace(key=record.key, value=record.value, message=message)
