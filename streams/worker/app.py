@@ -109,6 +109,9 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
             detect_flow.stage()
             if detect_flow.applied >= 0:  # what comes next is the window record after the last applied
                 gaps.expect(settings.topic("hashtag-windows"), 0, detect_flow.applied + 1)
+        inputs = {topic.get_topic_name() for topic in (topics["posts"], topics["hashtag-mentions"],
+                                                         topics["hashtag-windows"])}
+        await gaps.expect_committed([tp for tp in assigned if tp.topic in inputs])
         lag.reassigned()
         if web is not None:
             web.api.readiness.waiting({})  # a stall counts from now, not from input that waited for the rebalance

@@ -10,13 +10,15 @@ differ from an uninterrupted run's).
 
 So each agent checks that the offsets it gets are consecutive (``Gaps``):
 ``expect`` says which offset comes next on a partition (the detect agent
-knows it from its restored state: the offset after the last one applied; any
-agent learns it from the messages it handles), and ``missed(message)``
+knows it from its restored state: the offset after the last one applied;
+after an assignment every agent expects the group's committed offset, where
+the stream starts, ``expect_committed``; then each message handled says it),
+and ``missed(message)``
 returns the records between the expected offset and ``message``, read from
 the broker with a consumer of its own (kafka-python, in a thread). The agent
 handles them before ``message``. A message at or before the expected offset
-(read again after a rebalance) is no gap; a partition newly assigned starts
-without an expectation (``keep``), as another worker may have handled it.
+(read again after a rebalance) is no gap; a partition no longer assigned
+loses its expectation (``keep``), as another worker may handle it meanwhile.
 Offsets without a record (transaction markers) end the read like records.
 """
 
@@ -28,7 +30,7 @@ import time
 from types import SimpleNamespace
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaTimeoutError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from streams.kafka.security import client_config
 from streams.settings import Settings
@@ -48,11 +50,37 @@ class Gaps:
         self.settings = settings
         self.next: dict[tuple[str, int], int] = {}
         self._consumer: KafkaConsumer | None = None
+        self._group: KafkaConsumer | None = None
         self._lock = asyncio.Lock()
 
     def expect(self, topic: str, partition: int, offset: int) -> None:
         """The next record to handle on ``topic[partition]`` is at ``offset``."""
         self.next[(topic, partition)] = offset
+
+    async def expect_committed(self, assigned) -> None:
+        """Expect, on each of ``assigned`` (TopicPartitions) without an expectation yet, the group's
+        committed offset: where the stream starts after an assignment. On error: no expectation."""
+        wanted = [TopicPartition(tp.topic, tp.partition) for tp in assigned
+                  if (tp.topic, tp.partition) not in self.next]
+        if not wanted:
+            return
+        async with self._lock:
+            committed = await asyncio.get_running_loop().run_in_executor(None, self._committed, wanted)
+        for tp, offset in committed.items():
+            if offset is not None:
+                self.next.setdefault((tp.topic, tp.partition), offset)
+
+    def _committed(self, tps: list) -> dict:
+        try:
+            if self._group is None:
+                self._group = KafkaConsumer(
+                    bootstrap_servers=self.settings.bootstrap_servers, group_id=self.settings.app_id,
+                    client_id=f"{self.settings.app_id}-gaps", enable_auto_commit=False,
+                    request_timeout_ms=10_000, **client_config(self.settings))
+            return {tp: self._group.committed(tp, timeout_ms=5_000) for tp in tps}
+        except (KafkaError, OSError) as exc:
+            log.warning("committed offsets not read, skipped records after this assignment go unnoticed: %r", exc)
+            return {}
 
     def keep(self, assigned) -> None:
         """After a rebalance: forget partitions no longer assigned (``assigned``: TopicPartitions)."""

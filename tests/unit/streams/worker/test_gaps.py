@@ -46,3 +46,12 @@ def test_an_expected_offset_makes_the_first_message_checked():
     assert offsets(gaps, 10) == [[7, 8, 9]]
     gaps.keep([])  # the partition went elsewhere: no expectation left
     assert offsets(gaps, 15) == [[]]
+
+
+def test_after_an_assignment_the_committed_offset_is_expected_where_nothing_is():
+    gaps = Log()
+    gaps._committed = lambda tps: {tp: 4 for tp in tps}
+    gaps.expect("w", 1, 9)
+    asyncio.run(gaps.expect_committed([SimpleNamespace(topic="w", partition=0), SimpleNamespace(topic="w", partition=1)]))
+    assert gaps.next == {("w", 0): 4, ("w", 1): 9}
+    assert offsets(gaps, 6) == [[4, 5]]
