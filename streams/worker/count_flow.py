@@ -2,9 +2,9 @@
 
 ``Flow`` adapts Kafka messages to the stages (``Extract``, ``Count``) and back,
 and runs the checkpoint protocol: every ``streams.worker.acks.CHECKPOINT_SECONDS`` (and on idle
-flushes) it sends the changed count state to the table's changelog, flushes
-the producer (so mentions, windows and state are all on the broker), and only
-then acknowledges the input messages processed before, so that Faust commits
+flushes) it takes a snapshot of the changed count state, flushes the producer
+(mentions and windows on the broker), sends the snapshot to the table's
+changelog, flushes again, and only then acknowledges the input messages processed before, so that Faust commits
 their offsets. Open windows of a mentions partition idle for
 ``settings.idle_flush`` seconds are flushed (published), once no input is
 pending upstream (``streams.worker.backlog``): a slow or dead worker's posts
@@ -266,15 +266,12 @@ class Flow(AckAfterCheckpoint):
                 return True
         return False
 
-    async def save_state(self) -> int:
-        """The changed count state to the table's changelog (``AckAfterCheckpoint``)."""
+    def state_records(self) -> list:
+        """The changed count state, for the table's changelog (``AckAfterCheckpoint``)."""
         self._checkpointed = {partition: count.aggregator.watermark for partition, count in self.counts.counts.items()
                               if count.aggregator.watermark is not None}
-        records = self.counts.snapshot()
         changelog = self.table.changelog_topic.get_topic_name()
-        for partition, key, value in records:
-            await self.app.producer.send(changelog, key, value, partition, None, None)
-        return len(records)
+        return [(changelog, key, value, partition) for partition, key, value in self.counts.snapshot()]
 
 
 def _mention(d: dict, intern=sys.intern) -> Mention:

@@ -178,22 +178,20 @@ class DetectFlow(AckAfterCheckpoint):
         if self.detect is not None and (self._dirty or self.pending) and self.checkpoint_due:
             await self.checkpoint()
 
-    async def save_state(self) -> int:
-        """The detector state to the table's changelog (``AckAfterCheckpoint``), if it changed.
+    def state_records(self) -> list:
+        """The detector state, for the table's changelog (``AckAfterCheckpoint``), if it changed.
 
         Chunks alternate between two slots and the head naming the slot is
         written last, so a crash while writing leaves the previous state whole.
         """
         if not self._dirty or self.detect is None:
-            return 0
+            return []
         state = (self.detect.snapshot(), self.seen, self.buffer, self.watermarks, self.released, self.flushed,
                  self._held)
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         chunks = [blob[i:i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
         self._slot, self._dirty = 1 - self._slot, False
-        head = orjson.dumps({"slot": self._slot, "chunks": len(chunks), "offset": self.applied})  # as of the blob
         changelog = self.table.changelog_topic.get_topic_name()
-        for i, chunk in enumerate(chunks):
-            await self.app.producer.send(changelog, f"detect/{self._slot}/{i}".encode(), chunk, 0, None, None)
-        await self.app.producer.send(changelog, _HEAD, head, 0, None, None)
-        return len(chunks) + 1
+        records = [(changelog, f"detect/{self._slot}/{i}".encode(), chunk, 0) for i, chunk in enumerate(chunks)]
+        head = {"slot": self._slot, "chunks": len(chunks), "offset": self.applied}
+        return records + [(changelog, _HEAD, orjson.dumps(head), 0)]
