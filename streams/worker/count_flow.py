@@ -95,6 +95,8 @@ class Flow(AckAfterCheckpoint):
         """Partitions that published a watermark record since their assignment or last idle flush."""
         self.backlog = Backlog(settings)
         self._backlog_checked = 0.0
+        self._handled: dict[int, int] = {}
+        """The last offset the count agent handled on each mentions partition."""
         self._checkpointed: dict[int, int] = {}
         """Each partition's watermark at the last checkpoint (or when its stage was first seen)."""
 
@@ -129,6 +131,7 @@ class Flow(AckAfterCheckpoint):
 
     async def on_mentions(self, event) -> None:
         message = event.message
+        self._handled[message.partition] = message.offset
         count = self.counts.get(message.partition, self._table_items)
         headers = dict(message.headers or ())
         try:
@@ -182,6 +185,7 @@ class Flow(AckAfterCheckpoint):
         """
         mine = {tp.partition for tp in assigned if tp.topic == self.mentions.get_topic_name()}
         self.counts.keep_only(mine)
+        self._handled = {p: offset for p, offset in self._handled.items() if p in mine}
         self._announced &= mine  # a partition assigned again says first that it is not idle
         if self.metrics is not None:
             self.metrics.rebalances.inc()
@@ -228,18 +232,18 @@ class Flow(AckAfterCheckpoint):
     async def _drained(self, idle: list) -> list:
         """Those of the ``idle`` stages with no input pending upstream (``streams.worker.backlog``):
         every posts partition done up to its end (by this partition's applied source offsets or
-        the group's commits), and this mentions partition read to its end."""
+        the group's commits), and this mentions partition handled to its end."""
         now = time.monotonic()
         if not idle or now - self._backlog_checked < BACKLOG_EVERY:
             return []
         self._backlog_checked = now
-        read = getattr(self.app.consumer, "_read_offset", {})
         posts, mentions = self._names["posts"], self._names["hashtag-mentions"]
         wanted = {}
         for partition, count in idle:
             applied = count.applied
             done = {TopicPartition(posts, s): _next(applied.get(str(s))) for s in range(self.posts_partitions)}
-            done[TopicPartition(mentions, partition)] = _next(read.get(TopicPartition(mentions, partition)))
+            # handled, not fetched: a message fetched may still wait in the agent's buffer
+            done[TopicPartition(mentions, partition)] = _next(self._handled.get(partition))
             wanted[partition] = done
         ready = await asyncio.get_running_loop().run_in_executor(None, self.backlog.ready, wanted)
         return [(partition, count) for partition, count in idle if partition in ready]
