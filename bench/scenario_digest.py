@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from streams.cli import tune_gc  # noqa: E402
 from streams.embedded import Pipeline, run, scenario_records  # noqa: E402
 from streams.settings import Settings  # noqa: E402
+from streams.stages.count import windows_of  # noqa: E402
 from streams.sources.scenario import load_scenario  # noqa: E402
 
 
@@ -32,11 +33,11 @@ def _digest(items) -> str:
 
 def digest(name: str) -> dict:
     pipeline, windows = Pipeline(Settings()), []
-    process, flush = pipeline.count.process, pipeline.count.flush
+    process, flush = pipeline.count.process_batch, pipeline.count.flush
 
     def counted(*args, **kwargs):
         out = process(*args, **kwargs)
-        windows.extend(out)
+        windows.extend(windows_of(out))
         return out
 
     def flushed():
@@ -44,7 +45,7 @@ def digest(name: str) -> dict:
         windows.extend(out)
         return out
 
-    pipeline.count.process, pipeline.count.flush = counted, flushed
+    pipeline.count.process_batch, pipeline.count.flush = counted, flushed
     summary = run(scenario_records(load_scenario(name), seed=1), pipeline)
     return {"scenario": name, "posts": summary.posts, "windows": len(windows), "windows_sha": _digest(windows),
             "alerts": len(summary.alerts), "alerts_sha": _digest(summary.alerts)}

@@ -3,7 +3,8 @@
 No broker, no Faust: the same 64 KiB records as ``bench/throughput.py``,
 split over 2 partitions, go through ``Extract.process_packed`` (mentions
 packed by the native extractor, as the embedded runner calls it) and the
-``Count`` of their mentions partition, with a checkpoint snapshot every 50
+``Count`` of their mentions partition (``process_batch``: closed windows stay
+native, as the embedded runner hands them to ``Detect``), with a checkpoint snapshot every 50
 records (about what the worker does every 5 s); ``*_records`` figures use
 ``Extract.process`` instead (``Mention`` records, as the worker's extract agent
 gets them). Rates are posts per CPU-second of this
@@ -53,7 +54,8 @@ def stages_eps(recs, n: int, packed: bool = True, partitions: int = 2) -> float:
     for i, (source, value) in enumerate(recs):
         by_partition, _ = process([value], source=source)
         for partition, mentions in by_partition.items():
-            counts.get(partition, list).process(mentions, source=source, offset=i, clock=extract.clock(source))
+            counts.get(partition, list).process_batch(mentions, source=source, offset=i,
+                                                      clock=extract.clock(source))
         if i % 50 == 49:
             counts.snapshot()
     for count in counts.counts.values():

@@ -10,20 +10,21 @@ River's ``sketch.Counter`` is the same structure for integer counts; this one
 holds decaying real-valued sums and hashes with CRC-32, so the cells a tag maps
 to are the same in every process (Python's ``hash()`` of a string is salted per
 process, which would break a pickled sketch restored elsewhere).
+
+The sketch is native (``detectors._native.DecayingCountMin``, Rust), so that
+the long-tail windows of a moment go into it without becoming Python objects
+(``detectors._native.Moments.defer_tail``); its sums are the same, bit for bit,
+as the plain Python reference kept in ``tests/oracles/longtail.py``.
 """
 
 from __future__ import annotations
 
-import zlib
-
-import numpy as np
+from detectors import _native
 
 __all__ = ["DecayingCountMin"]
 
-_SALTS = (b"", b"\x01", b"\x02", b"\x03", b"\x04", b"\x05", b"\x06", b"\x07")
 
-
-class DecayingCountMin:
+class DecayingCountMin(_native.DecayingCountMin):
     """Exponentially decaying sums per key in a fixed ``depth x width`` table.
 
     Parameters
@@ -36,7 +37,8 @@ class DecayingCountMin:
         Weight of a new value; every ``decay()`` multiplies all cells by ``1 - alpha``.
 
     Early on, estimates are divided by ``1 - (1 - alpha) ** steps`` so that a
-    sum started at zero is not read as a small mean.
+    sum started at zero is not read as a small mean. Values can also be
+    deferred (``defer``) and added in one ``commit``, in the order deferred.
 
     Examples
     --------
@@ -47,57 +49,20 @@ class DecayingCountMin:
     >>> cms.decay(1)
     >>> cms["b"]
     0.2
+    >>> cms.defer("a", 0.4); cms.deferred, cms["a"]
+    (1, 0.1)
+    >>> cms.commit(); cms["a"]
+    0.5
     >>> cms.nbytes
     1024
     """
 
-    def __init__(self, width: int = 1 << 14, depth: int = 4, alpha: float = 0.01):
-        if not isinstance(width, int) or width < 1:
-            raise ValueError(f"width must be a positive int, not {width!r}")
-        if not isinstance(depth, int) or not 1 <= depth <= len(_SALTS):
-            raise ValueError(f"depth must be an int from 1 to {len(_SALTS)}, not {depth!r}")
-        if not 0 < alpha <= 1:
-            raise ValueError(f"alpha must be in (0, 1], not {alpha!r}")
-        self.width = width
-        self.depth = depth
-        self.alpha = alpha
-        self._table = np.zeros((depth, width), dtype=np.float64)
-        self._rows = np.arange(depth)[:, None]
-        self._steps = 0
+    def __reduce__(self):
+        return type(self), (self.width, self.depth, self.alpha), self.to_state()
 
-    def _cells(self, key: str) -> list[int]:
-        data = key.encode("utf-8")
-        return [zlib.crc32(salt + data) % self.width for salt in _SALTS[:self.depth]]
-
-    def update(self, keys: list[str], values: list[float]) -> None:
-        """Add ``alpha * value`` to the cells of each key (the sums' new observations)."""
-        if not keys:
-            return
-        cols = np.array([self._cells(k) for k in keys], dtype=np.int64).T
-        vals = np.broadcast_to(self.alpha * np.asarray(values, dtype=np.float64), cols.shape)
-        np.add.at(self._table, (np.broadcast_to(self._rows, cols.shape), cols), vals)
-
-    def decay(self, steps: int = 1) -> None:
-        """Let ``steps`` time steps pass: every cell shrinks by ``(1 - alpha) ** steps``."""
-        if steps > 0:
-            self._table *= (1.0 - self.alpha) ** steps
-            self._steps += steps
-
-    def __getitem__(self, key: str) -> float:
-        cells = self._cells(key)
-        low = float(min(self._table[row, col] for row, col in enumerate(cells)))
-        return low / self._warmth if self._steps < self._full else low
-
-    @property
-    def _warmth(self) -> float:
-        """Share of its final weight the sum has reached (the bias correction of an EW mean started at zero)."""
-        return max(1.0 - (1.0 - self.alpha) ** max(self._steps, 1), self.alpha)
-
-    @property
-    def _full(self) -> int:
-        return int(20 / self.alpha)
-
-    @property
-    def nbytes(self) -> int:
-        """Memory held by the table, in bytes (independent of the number of keys)."""
-        return int(self._table.nbytes)
+    def __setstate__(self, state) -> None:
+        if isinstance(state, bytes):
+            self.load_state(state)
+        else:  # pickled by the former pure-Python sketch: a numpy table in its __dict__
+            self.load_table(state["width"], state["depth"], state["alpha"],
+                            [float(v) for v in state["_table"].ravel()], int(state["_steps"]))

@@ -12,10 +12,9 @@ runner give the same alerts.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from river import stats
 
+from detectors._native import ClosedWindows, Moments
 from detectors.alerts import AlertBook
 from detectors.records import Alert, Window
 from detectors.surge import SurgeScorer, Verdict
@@ -58,66 +57,78 @@ class TrendModel:
         self.normalise = normalise
         self.scorer = scorer if scorer is not None else SurgeScorer()
         self.book = book if book is not None else AlertBook(z_off=self.scorer.thresholds.z_off)
-        self._pending: dict[int, list[Window]] = defaultdict(list)
+        self._moments = Moments(self.scorer.fast_ms, self.scorer.slow_ms, Window)
         self._latest = -1
         self._done = -1
         self._totals: dict[tuple[int, int], int] = {}
         self._views_per_post = stats.EWMean(fading_factor=0.05)
         self.last_verdicts: list[Verdict] = []
+        self.scored = 0
+        """Windows scored by ``SurgeScorer.update`` so far (the others only counted in totals and the tail)."""
 
-    def update(self, windows: list[Window], complete: int | None = None) -> list[Alert]:
-        """Take closed windows (any sizes, any tags); the alerts of every moment now complete.
+    def __setstate__(self, state):
+        pending = state.pop("_pending", None)  # a model saved with its moments in a dict
+        self.__dict__.update({"scored": 0, **state})
+        if pending is not None:
+            self._moments = Moments(self.scorer.fast_ms, self.scorer.slow_ms, Window)
+            self._moments.add([w for end in sorted(pending) for w in pending[end]], -1)
+
+    def update(self, windows: list[Window] | ClosedWindows, complete: int | None = None) -> list[Alert]:
+        """Take closed windows (any sizes, any tags; ``Window`` records, or a native batch of the
+        window aggregator); the alerts of every moment now complete.
 
         A moment is complete once a window ending later has arrived, or, with ``complete``, if it
         ends at or before ``complete`` (a watermark: the caller knows no window of it is to come).
         """
         alerts: list[Alert] = []
         self.last_verdicts = []
-        sizes = (self.scorer.fast_ms, self.scorer.slow_ms)
-        for w in windows:
-            if w.window_end > self._latest:
-                self._latest = w.window_end
-            if w.size_ms not in sizes:
-                continue
-            if w.window_end <= self._done:
-                alerts += self._late(w)
-            else:
-                self._pending[w.window_end].append(w)
+        latest, late = self._moments.add(windows, self._done)
+        self._latest = max(self._latest, latest)
+        for w in late:
+            alerts += self._late(w)
         done = self._latest - 1 if complete is None else max(self._latest - 1, complete)
-        for end in sorted(e for e in self._pending if e <= done):
-            alerts += self._complete(end, self._pending.pop(end))
+        for end in self._moments.ends(done):
+            alerts += self._complete(end)
         return alerts
 
     def flush(self) -> list[Alert]:
         """Complete every moment still waiting (end of input)."""
         alerts: list[Alert] = []
         self.last_verdicts = []
-        for end in sorted(self._pending):
-            alerts += self._complete(end, self._pending.pop(end))
+        for end in self._moments.ends():
+            alerts += self._complete(end)
         return alerts
 
-    def _complete(self, end: int, windows: list[Window]) -> list[Alert]:
+    def _complete(self, end: int) -> list[Alert]:
+        """Score the moment ending at ``end``: its fast windows, then its slow ones, each normalised
+        by the posts of the tags not surging (the scorer takes only the windows that can change a
+        state out of ``_moments``; the others count in the totals)."""
         self._done = max(self._done, end)
         alerts: list[Alert] = []
-        fast = [w for w in windows if w.size_ms == self.scorer.fast_ms]
-        slow = [w for w in windows if w.size_ms != self.scorer.fast_ms]
-        if fast:
-            posts, views = sum(w.posts for w in fast), sum(w.views for w in fast)
+        scorer, active = self.scorer, self.book.active
+        fast, count, rest_posts, rest_views = scorer.take(self._moments, end, slow=False)
+        if count:
+            posts, views = sum(w.posts for w in fast) + rest_posts, sum(w.views for w in fast) + rest_views
             if posts:
                 self._views_per_post.update(views / posts)
-        for group, is_slow in ((fast, False), (slow, True)):
-            if group:
-                total = sum(w.posts for w in group if w.hashtag not in self.book.active)
-                self._totals[(group[0].size_ms, end)] = total
-                total = total if self.normalise else None
-                alerts += self._score(sorted(group, key=lambda w: w.hashtag), total, is_slow)
+            alerts += self._group(fast, end, rest_posts, False)
+            scorer.tail_moment(self._moments, self._totals[(scorer.fast_ms, end)] if self.normalise else None)
+        slow, slow_count, slow_rest, _ = scorer.take(self._moments, end, slow=True)
+        if slow_count:
+            alerts += self._group(slow, end, slow_rest, True)
         alerts += self.book.expire(end)
-        if fast:
-            self.scorer.end_fast_window(keep=set(self.book.active))
+        if count:
+            scorer.end_fast_window(keep=set(active))
         if len(self._totals) > 64:
             for key in sorted(self._totals)[:-32]:
                 del self._totals[key]
         return alerts
+
+    def _group(self, windows: list[Window], end: int, rest_posts: int, slow: bool) -> list[Alert]:
+        active = self.book.active
+        total = sum(w.posts for w in windows if w.hashtag not in active) + rest_posts
+        self._totals[(self.scorer.slow_ms if slow else self.scorer.fast_ms, end)] = total
+        return self._score(windows, total if self.normalise else None, slow)
 
     def _late(self, w: Window) -> list[Alert]:
         """A window for a moment already completed (several upstream partitions): scored on its own."""
@@ -128,6 +139,7 @@ class TrendModel:
         alerts = []
         update, active, book = self.scorer.update, self.book.active, self.book
         vpp = self._views_per_post.get() or 0.0
+        self.scored += len(windows)
         for w in windows:
             verdict = update(w, total, slow)
             episode = active.get(w.hashtag)

@@ -122,8 +122,6 @@ class SurgeScorer(river_base.AnomalyDetector):
         self._floor = (floor_per_hour * fast_ms / HOUR_MS, floor_per_hour * slow_ms / HOUR_MS)
         self._states: dict[str, TagState] = {}
         self._tail = DecayingCountMin(alpha=ew_alpha(fast_ms, slow_half_life_ms))
-        self._tail_keys: list[str] = []
-        self._tail_values: list[float] = []
         self._origin: int | None = None
         self._unconfirmed: dict[tuple[str, int], Verdict] = {}
         self.observe = None
@@ -134,7 +132,10 @@ class SurgeScorer(river_base.AnomalyDetector):
         return {**self.__dict__, "observe": None}
 
     def __setstate__(self, state):  # a scorer saved before the day-of-week term learns it from now on
+        keys, values = state.pop("_tail_keys", ()), state.pop("_tail_values", ())  # saved before deferring
         self.__dict__.update({"weekly_weeks": WEEKS, **state, "observe": None})
+        for key, value in zip(keys, values):
+            self._tail.defer(key, value)
 
     # -- River's interface ---------------------------------------------------------
     def learn_one(self, x: dict) -> None:
@@ -182,8 +183,7 @@ class SurgeScorer(river_base.AnomalyDetector):
             state = self._states[w.hashtag] = TagState(math.sqrt(share), w.window_start, born)
         if state is None:
             if not slow:
-                self._tail_keys.append(w.hashtag)
-                self._tail_values.append(observed / total)
+                self._tail.defer(w.hashtag, observed / total)
             return None
         expected = self._expected(state, w, total, channel)
         if self.observe is not None:
@@ -193,6 +193,20 @@ class SurgeScorer(river_base.AnomalyDetector):
             verdict = self._confirmed(w, channel, verdict)
         self._learn(state, w, observed, total, expected, channel)
         return verdict
+
+    def take(self, moments, end: int, slow: bool) -> tuple[list[Window], int, int, int]:
+        """From ``moments`` (``detectors._native.Moments``), the windows of one time scale of the moment
+        ending at ``end`` that ``update`` would learn or admit (tracked tags, ``admit_posts`` posts), by
+        hashtag; the rest only have a long-tail share (``tail_moment``). -> (windows, count, rest posts, views)"""
+        windows, count, rest_posts, rest_views = moments.take(end, slow, self._states, self.admit_posts,
+                                                              self.thresholds.author_cap)
+        if count and self._origin is None:
+            self._origin = end - (self.slow_ms if slow else self.fast_ms)
+        return windows, count, rest_posts, rest_views
+
+    def tail_moment(self, moments, total: int | None) -> None:
+        """The fast windows ``take`` left out go to the long-tail sketch, as ``update`` sends them."""
+        moments.defer_tail(self._tail, total)
 
     def _confirmed(self, w: Window, channel: int, verdict: Verdict | None) -> Verdict | None:
         """Persistence instead of breadth: a hot window is a trend once the next one holds."""
@@ -251,8 +265,7 @@ class SurgeScorer(river_base.AnomalyDetector):
     def end_fast_window(self, keep: set[str] = frozenset()) -> None:
         """Close a fast window: the long tail's shares go into the sketch, the cap is enforced."""
         self._tail.decay(1)
-        self._tail.update(self._tail_keys, self._tail_values)
-        self._tail_keys, self._tail_values = [], []
+        self._tail.commit()
         if len(self._states) > self.max_tags:
             self._evict(keep)
 

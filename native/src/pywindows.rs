@@ -8,6 +8,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PySet, PyString, PyTuple};
 
+use crate::pydetect::ClosedWindows;
 use crate::pyfuncs::{config, format_size, source_key, strings, value_error};
 use crate::replay::Counter;
 use crate::windows::{Aggregator, Closed};
@@ -22,6 +23,15 @@ pub struct WindowAggregator {
 impl WindowAggregator {
     fn agg(&self) -> &Aggregator {
         &self.counter.agg
+    }
+
+    fn batch(&self, py: Python<'_>, windows: Vec<Closed>) -> ClosedWindows {
+        let names = self
+            .names
+            .iter()
+            .map(|(s, n)| (*s, n.clone_ref(py)))
+            .collect();
+        ClosedWindows { windows, names }
     }
 
     fn windows<'py>(&self, py: Python<'py>, closed: Vec<Closed>) -> PyResult<Bound<'py, PyList>> {
@@ -190,6 +200,31 @@ impl WindowAggregator {
             .process(mentions, source.as_deref(), offset, clock, &mut out)
             .map_err(value_error)?;
         self.windows(py, out)
+    }
+
+    /// `process`, with the windows kept in native memory (`ClosedWindows`) instead of tuples.
+    #[pyo3(signature = (mentions, source=None, offset=None, clock=None))]
+    fn process_batch(
+        &mut self,
+        py: Python<'_>,
+        mentions: &[u8],
+        source: Option<&Bound<'_, PyAny>>,
+        offset: Option<i64>,
+        clock: Option<i64>,
+    ) -> PyResult<ClosedWindows> {
+        let source = source_key(source)?;
+        let mut out = Vec::new();
+        self.counter
+            .process(mentions, source.as_deref(), offset, clock, &mut out)
+            .map_err(value_error)?;
+        Ok(self.batch(py, out))
+    }
+
+    /// `flush`, with the windows kept in native memory (`ClosedWindows`).
+    fn flush_batch(&mut self, py: Python<'_>) -> ClosedWindows {
+        let mut out = Vec::new();
+        self.counter.agg.flush(&mut out);
+        self.batch(py, out)
     }
 
     /// Moves `source`'s clock to `time` (ms); returns the windows that close.

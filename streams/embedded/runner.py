@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from detectors._native import ClosedWindows
 from detectors.events import encode_events
 from detectors.records import Alert, Rejected
 import orjson
@@ -38,6 +39,7 @@ from streams.sources.formats import BadLine, open_binary
 from streams.sources.replay import read_events
 from streams.sources.simulator import generate
 from streams.stages import Count, Detect, Extract
+from streams.stages.count import windows_of
 from streams.stages.extract import JoinedLines
 
 __all__ = ["Pipeline", "Summary", "ReadShare", "run", "scenario_records", "file_records", "bad_lines", "BATCH",
@@ -93,7 +95,7 @@ class Pipeline:
             for bad in bad_lines(records, rejected)[:SHOWN_BAD - len(self.bad)]:
                 log.warning("rejected %s", bad)
                 self.bad.append(bad)
-        windows = self.count.process(by_partition.get(0, b""))
+        windows = self.count.process_batch(by_partition.get(0, b""))
         self._seen(windows)
         return self._detect(windows), len(rejected)
 
@@ -118,12 +120,16 @@ class Pipeline:
         return self.extract.clock(None)
 
     def _seen(self, windows) -> None:
-        if windows and self.on_windows is not None:
-            self.on_windows(windows)
-        if windows and self.first_window < 0:
-            self.first_window = min(w.window_start for w in windows)
+        """Windows closed (``Window`` records, or a native batch: made records only for ``on_windows``)."""
+        if not windows:
+            return
+        native = isinstance(windows, ClosedWindows)
+        if self.on_windows is not None:
+            self.on_windows(windows_of(windows) if native else windows)
+        if self.first_window < 0:
+            self.first_window = windows.min_start() if native else min(w.window_start for w in windows)
         if len(self.tags) < 5_000_000:
-            self.tags.update(w.hashtag for w in windows)
+            self.tags.update(windows.hashtags() if native else (w.hashtag for w in windows))
 
 
 @dataclass

@@ -36,10 +36,11 @@ from __future__ import annotations
 
 import time
 
+from detectors._native import ClosedWindows
 from detectors.records import Mention, Window
 from detectors.windows import WindowAggregator, pack_mentions
 
-__all__ = ["Count", "META_KEY"]
+__all__ = ["Count", "META_KEY", "windows_of"]
 
 META_KEY = ""
 
@@ -84,14 +85,25 @@ class Count:
         packed = mentions if isinstance(mentions, bytes) else pack_mentions(mentions)
         out = [Window(*w) for w in self.aggregator.process(packed, source, offset, clock)]
         if self.metrics is not None:
-            self._record(out, time.perf_counter() - started)
+            self._record(_sizes(out), time.perf_counter() - started)
+        return out
+
+    def process_batch(self, mentions: list[Mention] | bytes, *, source=None, offset: int | None = None,
+                      clock: int | None = None) -> ClosedWindows:
+        """``process``, with the closed windows kept native (``detectors._native.ClosedWindows``:
+        ``Detect.process`` takes them as they are; ``windows_of`` makes ``Window`` records of them)."""
+        started = time.perf_counter()
+        packed = mentions if isinstance(mentions, bytes) else pack_mentions(mentions)
+        out = self.aggregator.process_batch(packed, source, offset, clock)
+        if self.metrics is not None:
+            self._record(out.size_counts() if out else {}, time.perf_counter() - started)
         return out
 
     def flush(self) -> list[Window]:
         """Close every open window (end of input, or input idle)."""
         out = self.aggregator.flush()
         if self.metrics is not None:
-            self._record(out, 0.0)
+            self._record(_sizes(out), 0.0)
         return out
 
     def checkpoint(self) -> dict[str, bytes | None]:
@@ -103,14 +115,10 @@ class Count:
         self.aggregator.restore(items)
         self._late = (self.aggregator.late_applied, self.aggregator.late_dropped)
 
-    def _record(self, windows: list[Window], seconds: float) -> None:
+    def _record(self, sizes: dict[str, int], seconds: float) -> None:
         m, agg = self.metrics, self.aggregator
-        if windows:
-            sizes: dict[str, int] = {}
-            for window in windows:
-                sizes[window.size] = sizes.get(window.size, 0) + 1
-            for size, n in sizes.items():
-                m.windows_closed.labels(size=size).inc(n)
+        for size, n in sizes.items():
+            m.windows_closed.labels(size=size).inc(n)
         applied, dropped = agg.late_applied, agg.late_dropped
         if applied > self._late[0]:
             m.late.labels(action="applied").inc(applied - self._late[0])
@@ -121,3 +129,15 @@ class Count:
             m.watermark.labels(stage="count").set(agg.watermark / 1000)
         if seconds:
             m.stage_seconds.labels(stage="count").observe(seconds)
+
+
+def _sizes(windows: list[Window]) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for window in windows:
+        sizes[window.size] = sizes.get(window.size, 0) + 1
+    return sizes
+
+
+def windows_of(batch: ClosedWindows) -> list[Window]:
+    """The ``Window`` records of a native batch of closed windows, in order."""
+    return [Window(*w) for w in batch.tuples()]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import pickle
 import time
 
+from detectors._native import ClosedWindows
 from detectors.model import TrendModel
 from detectors.records import Alert, Window
 from detectors.surge import SurgeScorer
@@ -79,9 +80,10 @@ class Detect:
         fast, slow = cls.scales(settings.window_ms)
         return cls(TrendModel(SurgeScorer(fast_ms=fast, slow_ms=slow)), metrics, view)
 
-    def process(self, windows: list[Window], complete: int | None = None) -> list[Alert]:
-        """Score and learn a batch of closed windows; the alert steps they cause. ``complete``: a
-        watermark (every moment ending at or before it is complete, see ``TrendModel.update``)."""
+    def process(self, windows: list[Window] | ClosedWindows, complete: int | None = None) -> list[Alert]:
+        """Score and learn a batch of closed windows (``Window`` records, or the native batch of
+        ``Count.process_batch``); the alert steps they cause. ``complete``: a watermark (every
+        moment ending at or before it is complete, see ``TrendModel.update``)."""
         started = time.perf_counter()
         alerts = self.model.update(windows, complete)
         self.windows += len(windows)
@@ -119,7 +121,7 @@ class Detect:
                 view.record(model.last_verdicts, [])
         return stage
 
-    def _record(self, alerts: list[Alert], windows: list[Window], seconds: float) -> None:
+    def _record(self, alerts: list[Alert], windows, seconds: float) -> None:
         m, model = self.metrics, self.model
         now = time.time()
         for alert in alerts:
@@ -138,7 +140,8 @@ class Detect:
                          views_rate=w.views / seconds_in_window,
                          kind=episode.kind if episode is not None else verdict.kind)
         if windows:
-            m.watermark.labels(stage="detect").set(max(w.window_end for w in windows) / 1000)
+            latest = windows.max_end() if isinstance(windows, ClosedWindows) else max(w.window_end for w in windows)
+            m.watermark.labels(stage="detect").set(latest / 1000)
         m.stage_seconds.labels(stage="detect").observe(seconds)
         m.tracked_tags.labels(stage="detect").set(model.tracked_tags)
         m.detector_memory_bytes.set(model.state_bytes)

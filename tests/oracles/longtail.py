@@ -1,0 +1,109 @@
+"""The long-tail sketch as it was written in Python (numpy), the oracle of the native one.
+
+``detectors.longtail.DecayingCountMin`` (``detectors._native``) must give the
+same sums, bit for bit, for the same updates, decays and reads
+(``tests/unit/detectors/test_longtail_oracle.py``).
+
+A decaying Count-Min sketch: the recent share of every long-tail hashtag in fixed memory.
+
+Tags that do not matter (yet) get no state of their own. Their share of the
+volume goes into a ``depth x width`` table of exponentially decaying sums, and a
+tag's baseline is the minimum over its ``depth`` cells (Count-Min never
+under-estimates). When such a tag suddenly becomes busy, its baseline comes
+from here instead of from zero.
+
+River's ``sketch.Counter`` is the same structure for integer counts; this one
+holds decaying real-valued sums and hashes with CRC-32, so the cells a tag maps
+to are the same in every process (Python's ``hash()`` of a string is salted per
+process, which would break a pickled sketch restored elsewhere).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+__all__ = ["DecayingCountMin"]
+
+_SALTS = (b"", b"\x01", b"\x02", b"\x03", b"\x04", b"\x05", b"\x06", b"\x07")
+
+
+class DecayingCountMin:
+    """Exponentially decaying sums per key in a fixed ``depth x width`` table.
+
+    Parameters
+    ----------
+    width
+        Cells per row (collisions fall as it grows).
+    depth
+        Rows, each with its own hash (1 to 8).
+    alpha
+        Weight of a new value; every ``decay()`` multiplies all cells by ``1 - alpha``.
+
+    Early on, estimates are divided by ``1 - (1 - alpha) ** steps`` so that a
+    sum started at zero is not read as a small mean.
+
+    Examples
+    --------
+    >>> cms = DecayingCountMin(width=64, depth=2, alpha=0.5)
+    >>> cms.update(["a", "b"], [0.2, 0.4])
+    >>> cms["a"], cms["b"], cms["never-seen"]
+    (0.2, 0.4, 0.0)
+    >>> cms.decay(1)
+    >>> cms["b"]
+    0.2
+    >>> cms.nbytes
+    1024
+    """
+
+    def __init__(self, width: int = 1 << 14, depth: int = 4, alpha: float = 0.01):
+        if not isinstance(width, int) or width < 1:
+            raise ValueError(f"width must be a positive int, not {width!r}")
+        if not isinstance(depth, int) or not 1 <= depth <= len(_SALTS):
+            raise ValueError(f"depth must be an int from 1 to {len(_SALTS)}, not {depth!r}")
+        if not 0 < alpha <= 1:
+            raise ValueError(f"alpha must be in (0, 1], not {alpha!r}")
+        self.width = width
+        self.depth = depth
+        self.alpha = alpha
+        self._table = np.zeros((depth, width), dtype=np.float64)
+        self._rows = np.arange(depth)[:, None]
+        self._steps = 0
+
+    def _cells(self, key: str) -> list[int]:
+        data = key.encode("utf-8")
+        return [zlib.crc32(salt + data) % self.width for salt in _SALTS[:self.depth]]
+
+    def update(self, keys: list[str], values: list[float]) -> None:
+        """Add ``alpha * value`` to the cells of each key (the sums' new observations)."""
+        if not keys:
+            return
+        cols = np.array([self._cells(k) for k in keys], dtype=np.int64).T
+        vals = np.broadcast_to(self.alpha * np.asarray(values, dtype=np.float64), cols.shape)
+        np.add.at(self._table, (np.broadcast_to(self._rows, cols.shape), cols), vals)
+
+    def decay(self, steps: int = 1) -> None:
+        """Let ``steps`` time steps pass: every cell shrinks by ``(1 - alpha) ** steps``."""
+        if steps > 0:
+            self._table *= (1.0 - self.alpha) ** steps
+            self._steps += steps
+
+    def __getitem__(self, key: str) -> float:
+        cells = self._cells(key)
+        low = float(min(self._table[row, col] for row, col in enumerate(cells)))
+        return low / self._warmth if self._steps < self._full else low
+
+    @property
+    def _warmth(self) -> float:
+        """Share of its final weight the sum has reached (the bias correction of an EW mean started at zero)."""
+        return max(1.0 - (1.0 - self.alpha) ** max(self._steps, 1), self.alpha)
+
+    @property
+    def _full(self) -> int:
+        return int(20 / self.alpha)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the table, in bytes (independent of the number of keys)."""
+        return int(self._table.nbytes)
