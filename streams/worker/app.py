@@ -1,10 +1,11 @@
 """The Faust app of ``trendwatch worker``: thin agents around the stages.
 
-- agent ``extract`` on ``posts``: ``Extract.process`` on each record; rejected
-  input goes to ``posts-dlq`` (original bytes, headers ``reason`` and
-  ``detail``); the mentions go to ``hashtag-mentions`` as one JSON array per
+- agent ``extract`` on ``posts``: ``Extract.process_packed`` on each record;
+  rejected input goes to ``posts-dlq`` (original bytes, headers ``reason`` and
+  ``detail``); the mentions go to ``hashtag-mentions`` packed, one message per
   target partition per record, with headers ``src`` (posts partition), ``off``
-  (its offset) and ``clk`` (latest event time seen on that partition).
+  (its offset), ``clk`` (latest event time seen on that partition) and ``fmt``
+  (``packed``; see docs/architecture.md, "Records").
 - agent ``count`` on ``hashtag-mentions``: ``Count.process`` for the message's
   partition; closed windows go to ``hashtag-windows`` in batch records
   (``streams.worker.window_records``).

@@ -55,6 +55,10 @@ catch-up after a restart: hours of event time in one ``CHECKPOINT_SECONDS``) mus
 more than that between two checkpoints."""
 BACKLOG_EVERY = 1.0
 """Seconds between two queries of the input pending upstream, while a partition waits to flush."""
+PACKED = ("fmt", b"packed")
+"""The header of a ``hashtag-mentions`` message whose value is packed mentions
+(``detectors.windows.pack_mentions``: author names as 64-bit hashes); a message without it is
+a JSON array of mention objects (what earlier versions wrote, still read)."""
 DLQ_MAX_BYTES = 512 * 1024
 """Largest dead-letter value; a larger rejected record keeps its first this many bytes (the
 producer's request limit is 1 MiB) and says so in its ``truncated`` header."""
@@ -104,7 +108,7 @@ class Flow(AckAfterCheckpoint):
         message = event.message
         source = message.partition
         try:
-            by_partition, rejected = self.extract.process([event.value], source=source)
+            by_partition, rejected = self.extract.process_packed([event.value], source=source)
         except Exception as exc:  # noqa: BLE001 - one record must not stop extraction
             log.error("%s[%d]@%d: extract failed, record dead-lettered", message.topic, source,
                       message.offset, exc_info=exc)
@@ -114,15 +118,14 @@ class Flow(AckAfterCheckpoint):
                 self.metrics.invalid.labels(reason="stage_error").inc()
         clock = self.extract.clock(source)
         headers = [("src", str(source).encode()), ("off", str(message.offset).encode()),
-                   ("clk", str(clock).encode())]
+                   ("clk", str(clock).encode()), PACKED]
         for partition in range(self.extract.partitions):
             mentions = by_partition.get(partition)
             last = self._sent_clock.get((source, partition), -CLOCK_EVERY_MS)
             if mentions is None and clock - last < CLOCK_EVERY_MS:
                 continue
             self._sent_clock[(source, partition)] = clock
-            value = orjson.dumps([m.to_dict() for m in mentions or ()])
-            await self._send("hashtag-mentions", None, value, partition, headers)
+            await self._send("hashtag-mentions", None, mentions or b"", partition, headers)
         if rejected:
             log.warning("%s[%d]@%d: %d rejected event(s), first: %s: %s", message.topic, source,
                         message.offset, len(rejected), rejected[0].reason, rejected[0].detail)
@@ -135,15 +138,17 @@ class Flow(AckAfterCheckpoint):
         count = self.counts.get(message.partition, self._table_items)
         headers = dict(message.headers or ())
         try:
-            mentions = [_mention(d) for d in orjson.loads(event.value)]
+            packed = headers.get(PACKED[0]) == PACKED[1]
+            mentions = bytes(event.value) if packed else [_mention(d) for d in orjson.loads(event.value)]
             source = int(headers["src"]) if "src" in headers else None
             offset = int(headers["off"]) if "off" in headers else None
             clock = int(headers["clk"]) if "clk" in headers else None
+            windows = count.process(mentions, source=source, offset=offset, clock=clock)
         except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
             log.error("%s[%d]@%d: not a mentions message, skipped: %r", message.topic,
                       message.partition, message.offset, exc)
             return
-        await self._publish(count.process(mentions, source=source, offset=offset, clock=clock))
+        await self._publish(windows)
         await self._publish_watermark(message.partition, count.aggregator.watermark,
                                       force=message.partition not in self._announced)
 

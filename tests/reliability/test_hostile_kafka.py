@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
+from detectors.records import Mention
+from detectors.windows import pack_mentions
 from streams.kafka.topics import create_topics
 from streams.worker.count_flow import DLQ_MAX_BYTES
 
@@ -25,6 +27,14 @@ from worker_harness import Workers, read_jsonl, reference_counts, window_reader 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
 PER_RECORD = 50
+PACKED = [("fmt", b"packed")]
+BAD_MENTIONS = [
+    (b"\xff" * 40, PACKED),  # not packed mentions
+    (pack_mentions([Mention("fyp", 0, 5, posts=1, authors=("a",))])[:-3], PACKED),  # cut short
+    (b'{"oops', []),  # not JSON
+    (b'[{"hashtag": 7}]', []),  # JSON of the wrong shape
+]
+"""Messages on ``hashtag-mentions`` that the count agent must skip (with one log line each)."""
 
 
 def records(events: list[dict], cases) -> tuple[list[bytes], list[dict]]:
@@ -55,6 +65,8 @@ def test_worker_dead_letters_every_hostile_record(kafka_settings, flash_history,
                              max_request_size=8 << 20, linger_ms=5)
     for value in values:
         producer.send(kafka_settings.topic("posts"), value, partition=0)
+    for value, headers in BAD_MENTIONS:  # on the worker's own topic: skipped, nothing else changes
+        producer.send(kafka_settings.topic("hashtag-mentions"), value, partition=0, headers=headers)
     producer.flush(timeout=60)
     producer.close()
     with Workers(python, subprocess_env, kafka_settings, tmp_path) as pool, \
@@ -84,3 +96,4 @@ def test_worker_dead_letters_every_hostile_record(kafka_settings, flash_history,
             time.sleep(0.5)
         assert metric_sum(text, "trendwatch_invalid_events_total") == len(bad)
         assert worker.poll() is None
+        assert pool.tail(10**7).count("not a mentions message, skipped") == len(BAD_MENTIONS)
