@@ -66,6 +66,7 @@ def test_count_agent_crash_ends_the_worker_with_an_error_line(kafka_settings, py
     errors = [line for line in (tmp_path / "worker.err").read_text().splitlines() if line.startswith("Error:")]
     assert code == 1
     assert len(errors) == 1 and "agent count failed on" in errors[0] and "restart it" in errors[0], errors
+    assert "injected count fault" in (tmp_path / "worker.err").read_text(), "it failed on something else"
 
 
 def test_extract_failure_dead_letters_the_record_and_goes_on(kafka_settings, python, subprocess_env, tmp_path):

@@ -1,7 +1,8 @@
 """``trendwatch`` with a defect injected into one stage, for the agent-crash tests.
 
-``TRENDWATCH_TEST_FAULT=extract``: ``Extract.process`` raises on a record that
-holds ``#boom``; ``count``: ``Count.process`` raises on a mention of ``boom``.
+``TRENDWATCH_TEST_FAULT=extract``: ``Extract.process`` and ``Extract.process_packed`` raise on
+a record that holds ``#boom``; ``count``: ``Count.process`` raises on a mention of ``boom``
+(``Mention`` records or packed mentions).
 Everything else is the real command line (``python faulty_worker.py worker ...``).
 """
 
@@ -22,9 +23,14 @@ def _extract(process):
     return faulty
 
 
+BOOM_PACKED = len(b"boom").to_bytes(2, "little") + b"boom"
+"""How a mention of ``boom`` starts in packed mentions (a ``u16`` tag length, then the tag)."""
+
+
 def _count(process):
     def faulty(self, mentions, **kwargs):
-        if any(m.hashtag == "boom" for m in mentions):
+        boom = BOOM_PACKED in mentions if isinstance(mentions, bytes) else any(m.hashtag == "boom" for m in mentions)
+        if boom:
             raise RuntimeError("injected count fault")
         return process(self, mentions, **kwargs)
     return faulty
@@ -32,6 +38,7 @@ def _count(process):
 
 if FAULT == "extract":
     Extract.process = _extract(Extract.process)
+    Extract.process_packed = _extract(Extract.process_packed)
 elif FAULT == "count":
     Count.process = _count(Count.process)
 else:
