@@ -48,7 +48,7 @@ impl ClosedWindows {
     }
 
     /// `(hashtag, size, window_start, window_end, posts, views, authors, new_authors)` of each window.
-    fn tuples<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    pub(crate) fn tuples<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let items = self.windows.iter().map(|w| {
             let fields = (
                 w.tag.as_ref(),

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PySet, PyString, PyTuple};
 
 use crate::pydetect::ClosedWindows;
-use crate::pyfuncs::{config, format_size, source_key, strings, value_error};
+use crate::pyfuncs::{config, source_key, strings, value_error};
 use crate::replay::Counter;
 use crate::windows::{Aggregator, Closed};
 
@@ -35,24 +35,7 @@ impl WindowAggregator {
     }
 
     fn windows<'py>(&self, py: Python<'py>, closed: Vec<Closed>) -> PyResult<Bound<'py, PyList>> {
-        let items = closed.into_iter().map(|w| {
-            let name = match self.names.iter().find(|(s, _)| *s == w.size) {
-                Some((_, name)) => name.clone_ref(py).into_bound(py),
-                None => PyString::new(py, &format_size(w.size)),
-            };
-            let fields = (
-                w.tag.as_ref(),
-                name,
-                w.start,
-                w.start + w.size,
-                w.posts,
-                w.views,
-                w.authors,
-                w.new_authors,
-            );
-            fields.into_pyobject(py)
-        });
-        PyList::new(py, items.collect::<PyResult<Vec<Bound<'py, PyTuple>>>>()?)
+        self.batch(py, closed).tuples(py)
     }
 }
 
