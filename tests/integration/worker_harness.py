@@ -148,6 +148,16 @@ class Workers:
         self.logs.append(log)
         return proc
 
+    def wait_for_line(self, index: int, needle: str, timeout: float) -> str:
+        """Until worker ``index``'s log holds ``needle`` (it must not exit first); the log."""
+        log = self.tmp_path / f"worker{index}.log"
+        deadline = time.monotonic() + timeout
+        while needle not in (text := log.read_text(errors="replace")):
+            assert time.monotonic() < deadline, f"worker {index} never logged {needle!r}:\n{self.tail()}"
+            assert self.procs[index].poll() is None, f"worker {index} exited:\n{self.tail()}"
+            time.sleep(0.1)
+        return text
+
     def tail(self, chars: int = 3000) -> str:
         return "\n".join((self.tmp_path / f"worker{i}.log").read_text(errors="replace")[-chars:]
                          for i in range(len(self.procs)))

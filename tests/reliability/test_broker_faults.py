@@ -41,13 +41,7 @@ START_LINE = "page, API and metrics on "
 
 def worker_url(pool, index: int, timeout: float) -> str:
     """The base URL of worker ``index``'s page, API and metrics (from its start-up line)."""
-    log = pool.tmp_path / f"worker{index}.log"
-    deadline = time.monotonic() + timeout
-    while START_LINE not in log.read_text(errors="replace"):
-        assert time.monotonic() < deadline, f"worker {index} did not start:\n{pool.tail()}"
-        assert pool.procs[index].poll() is None, f"worker {index} exited:\n{pool.tail()}"
-        time.sleep(0.2)
-    return re.search(START_LINE + r"(\S+)/", log.read_text(errors="replace")).group(1)
+    return re.search(START_LINE + r"(\S+)/", pool.wait_for_line(index, START_LINE, timeout)).group(1)
 
 
 def events_counted(url: str) -> float:

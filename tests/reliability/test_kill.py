@@ -136,21 +136,11 @@ def first_difference(got: list[dict], want: list[dict]) -> str:
     return f"{len(got)} steps after kills, {len(want)} in the clean run"
 
 
-def wait_for_line(pool, index: int, needle: str, timeout: float) -> None:
-    """Until worker ``index``'s log holds ``needle``."""
-    log = pool.tmp_path / f"worker{index}.log"
-    deadline = time.monotonic() + timeout
-    while needle not in log.read_text(errors="replace"):
-        assert time.monotonic() < deadline, f"worker {index} never logged {needle!r}:\n{pool.tail()}"
-        assert pool.procs[index].poll() is None, f"worker {index} exited:\n{pool.tail()}"
-        time.sleep(0.1)
-
-
 def recovery(pool, reader, out_at_kill: int) -> tuple[float, float]:
     """Seconds from the start of the newest worker until it is ready (its start-up line: assigned,
     state restored), and until the windows published go past ``out_at_kill`` (it caught up)."""
     restarted, worker, index = time.monotonic(), pool.procs[-1], len(pool.procs) - 1
-    wait_for_line(pool, index, "page, API and metrics on", 120)
+    pool.wait_for_line(index, "page, API and metrics on", 120)
     ready = time.monotonic() - restarted
     while len(reader.poll()) <= out_at_kill:
         assert time.monotonic() - restarted < 120, f"worker {index} publishes nothing new:\n{pool.tail()}"
