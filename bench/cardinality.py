@@ -11,7 +11,9 @@ Usage::
     python bench/cardinality.py [--distinct 1000000] [--minutes 10] [--max-tags 20000]
 
 Prints, per run: posts, posts/s, peak RSS (MiB), the Prometheus series of one scrape, the hashtags
-the count stage tracks exactly, and the delay from the surge's onset to its first alert.
+the count stage tracks exactly, the flood's hashtags promoted out of the sketches (false
+promotions: each has one post, so a window of it with more came from the sketches' estimates),
+and the delay from the surge's onset to its first alert.
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ def measure(distinct: int, minutes: float = 10, max_tags: int = 20_000) -> dict:
     pipeline = Pipeline(settings)
     pipeline.count = Count.from_settings(settings, metrics=pipeline.metrics, max_tags=max_tags)
     stream, tag, onset = events(distinct, minutes)
+    promoted: set[str] = set()
+    pipeline.on_windows = lambda windows: promoted.update(
+        w.hashtag for w in windows if w.posts > 1 and w.hashtag.startswith("flood"))
     started = time.perf_counter()
     summary = run(records(stream), pipeline)
     seconds = time.perf_counter() - started
@@ -74,7 +79,7 @@ def measure(distinct: int, minutes: float = 10, max_tags: int = 20_000) -> dict:
             "posts_per_second": round(summary.posts / seconds),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "series": sum(1 for line in text.splitlines() if line and not line.startswith(b"#")),
-            "tracked_tags": pipeline.count.aggregator.tracked_tags,
+            "tracked_tags": pipeline.count.aggregator.tracked_tags, "flood_promoted": len(promoted),
             "surge": tag, "alert_delay_min": (first[0] - onset) / MIN if first else None}
 
 
@@ -98,6 +103,7 @@ def main() -> None:
         r = in_child(distinct, args.minutes, args.max_tags)
         print(f"distinct {r['distinct']:>9,}: {r['posts']:>9,} posts, {r['posts_per_second']:>7,} posts/s, "
               f"peak RSS {r['peak_rss_mib']:>5} MiB, {r['series']:>5} series, {r['tracked_tags']:>6,} tags exact, "
+              f"{r['flood_promoted']:>5,} flood tags promoted, "
               f"#{r['surge']} first alert {r['alert_delay_min']} min after onset")
 
 

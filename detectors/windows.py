@@ -18,10 +18,12 @@ input); later data for a flushed window returns it again, corrected.
 
 Memory is bounded: at most ``max_tags`` hashtags are tracked exactly; others
 go to per-window Count-Min sketches and are promoted to exact tracking (a
-tenth of ``max_tags`` at most) once their base-window posts reach
-``promote_at``, by the sketch's noise-corrected estimates (which a flood of
-one-post hashtags does not lift, as it lifts every plain Count-Min estimate). Counts are exact while fewer than ``max_tags``
-hashtags have live windows. Unique authors are exact up to ``exact_authors``
+tenth of ``max_tags`` at most) once their posts in the open window of size
+``promote_size`` (default: the base size) reach ``promote_at``, by the
+sketch's noise-corrected estimates (which a flood of one-post hashtags does
+not lift, as it lifts every plain Count-Min estimate). The sketches of that
+window have 65,536 counters a row, the others 8,192. Counts are exact while
+fewer than ``max_tags`` hashtags have live windows. Unique authors are exact up to ``exact_authors``
 per window (kept as 64-bit BLAKE2b hashes of the names), then HyperLogLog
 estimates (1,024 registers).
 
@@ -76,8 +78,8 @@ class WindowAggregator(_native.WindowAggregator):
     sources
         Names of the sources that must all report a clock before the
         watermark moves; empty: every source seen so far.
-    max_tags, exact_authors, promote_at
-        Bounds of exact state, see the module docstring.
+    max_tags, exact_authors, promote_at, promote_size
+        Bounds of exact state and promotion out of the sketches, see the module docstring.
     """
 
     def update(self, mention: Mention) -> list[Window]:

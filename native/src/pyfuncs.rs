@@ -91,6 +91,7 @@ pub fn config(
     retention: Option<i64>,
     sources: Vec<String>,
     limits: (i64, i64, i64),
+    promote_size: Option<i64>,
 ) -> PyResult<Config> {
     let mut sizes = sizes;
     sizes.sort_unstable();
@@ -125,6 +126,12 @@ pub fn config(
             "exact_authors must be >= 0, got {exact_authors}"
         )));
     }
+    let promote_size = promote_size.unwrap_or(sizes[0]);
+    if !sizes.contains(&promote_size) {
+        return Err(PyValueError::new_err(format!(
+            "promote_size must be one of the sizes {sizes:?}, got {promote_size}"
+        )));
+    }
     Ok(Config {
         names: sizes.iter().map(|&s| format_size(s)).collect(),
         sizes,
@@ -135,6 +142,7 @@ pub fn config(
         max_tags: max_tags as usize,
         exact_authors: exact_authors as usize,
         promote_at,
+        promote_size,
     })
 }
 

@@ -44,7 +44,7 @@ impl WindowAggregator {
     #[new]
     #[pyo3(signature = (sizes=vec![60_000, 300_000, 3_600_000, 86_400_000], allowed_lateness=60_000,
                         late_policy="apply", retention=None, sources=None, max_tags=20_000,
-                        exact_authors=256, promote_at=10))]
+                        exact_authors=256, promote_at=10, promote_size=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -56,6 +56,7 @@ impl WindowAggregator {
         max_tags: i64,
         exact_authors: i64,
         promote_at: i64,
+        promote_size: Option<i64>,
     ) -> PyResult<Self> {
         let sources = sources.map(strings).transpose()?.unwrap_or_default();
         let limits = (max_tags, exact_authors, promote_at);
@@ -66,6 +67,7 @@ impl WindowAggregator {
             retention,
             sources,
             limits,
+            promote_size,
         )?;
         let names = config
             .sizes
@@ -114,6 +116,11 @@ impl WindowAggregator {
     #[getter]
     fn promote_at(&self) -> i64 {
         self.agg().config.promote_at
+    }
+    /// The window size (ms) whose sketch decides promotion (default: the smallest).
+    #[getter]
+    fn promote_size(&self) -> i64 {
+        self.agg().config.promote_size
     }
     /// Event time (ms) up to which windows are closed; None before all sources reported.
     #[getter]

@@ -6,7 +6,8 @@
 //! shifted past the index bits, plus one) whose estimate sums `2^-register` in
 //! register order and rounds half to even, and a Count-Min of 4 rows of `i64`
 //! counters indexed by double hashing (`h1 + row * h2`): 8,192 counters a row,
-//! or 1,024 in sketches restored from checkpoints written before the rows grew.
+//! 65,536 in the sketches that decide promotion (`CM_WIDTH_WIDE`), or 1,024 in
+//! sketches restored from checkpoints written before the rows grew.
 
 use crate::hashing::SeededHashMap;
 
@@ -16,6 +17,9 @@ pub const HLL_PRECISION: u32 = 10;
 pub const HLL_REGISTERS: usize = 1 << HLL_PRECISION;
 /// Counters per row of a new Count-Min sketch.
 pub const CM_WIDTH: usize = 8192;
+/// Counters per row of the sketches whose estimates decide promotion: wide enough
+/// to see 13 posts among 500,000 one-post keys (noise of about 2 posts a row).
+pub const CM_WIDTH_WIDE: usize = 65_536;
 /// Counters per row of the sketches in checkpoints written before the rows grew.
 pub const CM_WIDTH_FIRST: usize = 1024;
 /// Count-Min rows.
@@ -137,7 +141,9 @@ impl CountMin {
         Self::with_width(CM_WIDTH)
     }
 
-    fn with_width(width: usize) -> Self {
+    /// An empty sketch of `width` counters a row (one of `CM_WIDTH`, `CM_WIDTH_WIDE`,
+    /// `CM_WIDTH_FIRST`).
+    pub fn with_width(width: usize) -> Self {
         CountMin {
             total: 0,
             width,
@@ -222,9 +228,9 @@ impl CountMin {
     }
 
     /// Rebuilds a sketch from its total and non-zero counters (`None` unless it has 4 rows of
-    /// `CM_WIDTH` or `CM_WIDTH_FIRST` counters and every index is within them).
+    /// `CM_WIDTH`, `CM_WIDTH_WIDE` or `CM_WIDTH_FIRST` counters and every index is within them).
     pub fn from_nonzero(total: i64, width: usize, nonzero: &[(usize, i64)]) -> Option<Self> {
-        if ![CM_WIDTH, CM_WIDTH_FIRST].contains(&width) {
+        if ![CM_WIDTH, CM_WIDTH_WIDE, CM_WIDTH_FIRST].contains(&width) {
             return None;
         }
         let mut cms = Self::with_width(width);
@@ -331,6 +337,23 @@ mod tests {
             "{}",
             cms.corrected(&real)
         );
+    }
+
+    #[test]
+    fn a_wide_sketch_sees_13_posts_among_500_000_one_post_keys() {
+        let mut cms = CountMin::with_width(CM_WIDTH_WIDE);
+        let flood: Vec<_> = (0..500_000)
+            .map(|i| cms.positions(stable_hash(format!("flood{i}").as_bytes())))
+            .collect();
+        flood.iter().for_each(|p| cms.update(p, 1));
+        let real = cms.positions(stable_hash(b"earthquake"));
+        cms.update(&real, 13);
+        let promoted = flood.iter().filter(|p| cms.corrected(p) >= 10).count();
+        assert!(promoted < 5, "{promoted} flood keys look like 10 posts");
+        let seen = cms.corrected(&real);
+        assert!((10..=17).contains(&seen), "{seen}");
+        let copy = CountMin::from_nonzero(cms.total, CM_WIDTH_WIDE, &cms.nonzero()).unwrap();
+        assert_eq!(copy, cms);
     }
 
     #[test]

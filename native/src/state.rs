@@ -9,10 +9,13 @@
 //! - hashtag: `u32` cells, each `i64` size, `i64` start, `u8` closed, `i64`
 //!   posts, views, new_authors, then `u8` 0 and a `u32` count of `u64` author
 //!   hashes, or `u8` 1 and the 1,024 HyperLogLog registers;
-//! - sketch window: format byte `2`, `u32` counters per row (8,192), then
-//!   three times `i64` total, `u32` non-zero counters, each `u32` index and
-//!   `i64` count; with format byte `1` (written before the rows grew) there is
-//!   no width and the rows have 1,024 counters;
+//! - sketch window: format byte `2`, `u32` counters per row (8,192, or
+//!   65,536 in the promotion window), then three times `i64` total, `u32`
+//!   non-zero counters, each `u32` index and `i64` count; with format byte `1`
+//!   (written before the rows grew) there is no width and the rows have 1,024
+//!   counters. A window keeps the width it was restored with (a promotion
+//!   window from a checkpoint written before it grew stays 8,192 wide until
+//!   it closes); new windows get the width of their size;
 //! - meta: `u32` clocks, each string and `i64`; `u8` has watermark, `i64`
 //!   watermark; `i64` late applied, late dropped, sketched posts.
 
@@ -296,13 +299,14 @@ impl Aggregator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sketches::{stable_hash, CM_DEPTH, CM_WIDTH};
+    use crate::mentions::{read_all, write_mention};
+    use crate::sketches::{stable_hash, CM_DEPTH, CM_WIDTH, CM_WIDTH_WIDE};
     use crate::windows::Config;
 
     fn aggregator() -> Aggregator {
         Aggregator::new(Config {
-            sizes: vec![60_000],
-            names: vec!["1m".into()],
+            sizes: vec![60_000, 300_000],
+            names: vec!["1m".into(), "5m".into()],
             allowed_lateness: 0,
             apply_late: true,
             retention: 0,
@@ -310,7 +314,65 @@ mod tests {
             max_tags: 0,
             exact_authors: 0,
             promote_at: 10,
+            promote_size: 300_000,
         })
+    }
+
+    /// Counts `posts` one-post mentions of `tag` in the minute from `bucket`.
+    fn mention(agg: &mut Aggregator, tag: &str, bucket: i64, posts: usize) {
+        let mut buf = Vec::new();
+        for i in 0..posts {
+            write_mention(
+                &mut buf,
+                tag,
+                bucket,
+                bucket + i as i64,
+                1,
+                0,
+                0,
+                &mut Vec::new(),
+            )
+            .unwrap();
+        }
+        let mut out = Vec::new();
+        for m in read_all(&buf).unwrap() {
+            agg.update(&m, &mut out);
+        }
+    }
+
+    #[test]
+    fn a_promotion_window_from_before_it_grew_keeps_its_width_and_still_promotes() {
+        let mut agg = aggregator();
+        agg.config.max_tags = 10;
+        (0..10).for_each(|i| mention(&mut agg, &format!("exact{i}"), 0, 1));
+        mention(&mut agg, "fyp", 0, 3);
+        assert_eq!(agg.sketches[&(300_000, 0)][0].width(), CM_WIDTH_WIDE);
+        assert_eq!(agg.sketches[&(60_000, 0)][0].width(), CM_WIDTH);
+        let mut narrow = Writer::with_format(SKETCH_FORMAT);
+        narrow.u32(CM_WIDTH);
+        for _ in 0..3 {
+            narrow.i64(0);
+            narrow.u32(0);
+        }
+        agg.load_unit(":300000:0", Some(&narrow.0)).unwrap();
+        mention(&mut agg, "fyp", 0, 9);
+        assert!(
+            !agg.cells.contains_key("fyp"),
+            "9 posts in the restored window: not yet"
+        );
+        mention(&mut agg, "fyp", 0, 1);
+        assert_eq!(agg.sketches[&(300_000, 0)][0].width(), CM_WIDTH);
+        let posts: Vec<(i64, i64)> = agg.cells["fyp"]
+            .iter()
+            .map(|(k, c)| (k.0, c.posts))
+            .collect();
+        assert_eq!(
+            posts,
+            [(60_000, 13), (300_000, 10)],
+            "promoted on the 5-minute window"
+        );
+        mention(&mut agg, "other", 300_000, 1);
+        assert_eq!(agg.sketches[&(300_000, 300_000)][0].width(), CM_WIDTH_WIDE);
     }
 
     #[test]

@@ -1,19 +1,39 @@
 //! The long tail: hashtags past `max_tags` counted in per-window Count-Min sketches.
 //!
 //! Each window of the tail has three sketches (posts, views, new authors). A
-//! tail hashtag whose posts in its base window reach `promote_at` is promoted
-//! to exact tracking, while the tracked hashtags number less than `max_tags`
-//! plus a tenth. Both the decision and the promoted counts use the sketches'
-//! noise-corrected estimates (`CountMin::corrected`): under a flood of
-//! one-post hashtags every counter holds about the flood's share, which would
-//! promote the flood instead of the hashtags that surge in it.
+//! tail hashtag whose posts in its open window of size `promote_size` (the
+//! promotion window: the detector's fast window in the count stage) reach
+//! `promote_at` is promoted to exact tracking, while the tracked hashtags
+//! number less than `max_tags` plus a tenth. Both the decision and the
+//! promoted counts use the sketches' noise-corrected estimates
+//! (`CountMin::corrected`): under a flood of one-post hashtags every counter
+//! holds about the flood's share, which would promote the flood instead of the
+//! hashtags that surge in it.
+//!
+//! The promotion window's sketches are `CM_WIDTH_WIDE` (65,536) counters a
+//! row, the others `CM_WIDTH` (8,192): the decision is only as good as the
+//! noise of the window it reads, and a 5-minute window of a flood of a
+//! million tags in ten minutes holds 500,000 of them (about 7.6 a counter in
+//! the wide rows, 61 in the narrow ones). Deciding on the window the detector
+//! scores lets a surge in without the 10 posts in one minute that a decision
+//! on the base window needs. The other windows' sketches only give the counts
+//! a promoted hashtag starts with.
 
 use crate::cells::{Authors, Cell};
 use crate::mentions::Mention;
-use crate::sketches::stable_hash;
+use crate::sketches::{stable_hash, CountMin, CM_WIDTH, CM_WIDTH_WIDE};
 use crate::windows::{Aggregator, Key, Tag};
 
 impl Aggregator {
+    /// Counters per row of new sketches of the window `key`.
+    fn sketch_width(&self, key: &Key) -> usize {
+        if key.0 == self.config.promote_size {
+            CM_WIDTH_WIDE
+        } else {
+            CM_WIDTH
+        }
+    }
+
     /// Counts `mention` of an untracked hashtag in the sketches of its open windows.
     pub(crate) fn sketch(&mut self, mention: &Mention, keys: &[Key]) {
         self.sketched_posts += mention.posts;
@@ -24,7 +44,11 @@ impl Aggregator {
             if self.watermark.is_some_and(|wm| key.0 + key.1 <= wm) {
                 continue;
             }
-            let tails = self.sketches.entry(key).or_default();
+            let width = self.sketch_width(&key);
+            let tails = self
+                .sketches
+                .entry(key)
+                .or_insert_with(|| Box::new(std::array::from_fn(|_| CountMin::with_width(width))));
             for (tail, count) in tails.iter_mut().zip(counts) {
                 let positions = tail.positions(h);
                 tail.update(&positions, count);
@@ -33,7 +57,10 @@ impl Aggregator {
             open.push(key);
         }
         let max_tags = self.config.max_tags;
-        if open.first() != keys.first() || self.cells.len() >= max_tags + max_tags / 10 {
+        let Some(window) = open.iter().find(|k| k.0 == self.config.promote_size) else {
+            return;
+        };
+        if self.cells.len() >= max_tags + max_tags / 10 {
             return;
         }
         let corrected = |key: &Key| {
@@ -41,7 +68,7 @@ impl Aggregator {
                 .each_ref()
                 .map(|t| t.corrected(&t.positions(h)))
         };
-        if corrected(&keys[0])[0] < self.config.promote_at {
+        if corrected(window)[0] < self.config.promote_at {
             return;
         }
         let promoted: Vec<(Key, [i64; 3])> = open.iter().map(|k| (*k, corrected(k))).collect();

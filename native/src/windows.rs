@@ -12,8 +12,8 @@
 //! (`retention` ms past its end); each retained window it touches is returned
 //! again, corrected. `flush` closes every open window early. At most
 //! `max_tags` hashtags are tracked exactly; the others go to per-window
-//! Count-Min sketches (`tail.rs`) and are promoted once their base-window posts
-//! reach `promote_at`.
+//! Count-Min sketches (`tail.rs`) and are promoted once their posts in the
+//! window of size `promote_size` reach `promote_at`.
 
 use std::sync::Arc;
 
@@ -43,6 +43,8 @@ pub struct Config {
     pub max_tags: usize,
     pub exact_authors: usize,
     pub promote_at: i64,
+    /// The window size (one of `sizes`) whose sketch decides promotion.
+    pub promote_size: i64,
 }
 
 /// A window that closed (or was corrected); `size` and `start` in ms.

@@ -39,6 +39,7 @@ import time
 from detectors._native import ClosedWindows
 from detectors.records import Mention, Window
 from detectors.windows import WindowAggregator, pack_mentions
+from streams.stages.detect import Detect
 
 __all__ = ["Count", "META_KEY", "windows_of"]
 
@@ -58,14 +59,17 @@ class Count:
     metrics
         Optional ``streams.observe.metrics.Metrics``.
     max_tags, exact_authors
-        Bounds of exact state (see ``WindowAggregator``).
+        Bounds of exact state (see ``WindowAggregator``). Past ``max_tags``, a hashtag is promoted
+        out of the sketches by its posts in the window the detector scores (``Detect.scales``' fast
+        size), so that a surge in a flood of new hashtags is promoted in time for that window.
     """
 
     def __init__(self, sizes_ms=(60_000, 300_000, 3_600_000, 86_400_000), lateness_ms: int = 60_000,
                  late_policy: str = "apply", sources=(), metrics=None, max_tags: int = 20_000,
                  exact_authors: int = 256):
         self.aggregator = WindowAggregator(sizes_ms, lateness_ms, late_policy, sources=sources,
-                                           max_tags=max_tags, exact_authors=exact_authors)
+                                           max_tags=max_tags, exact_authors=exact_authors,
+                                           promote_size=Detect.scales(sizes_ms)[0])
         self.metrics = metrics
         self._late = (0, 0)
 
