@@ -162,6 +162,20 @@ def test_tags_over_the_cap_are_sketched_and_heavy_ones_promoted():
     assert len(windows) == 11
 
 
+def test_promotion_is_decided_on_the_promote_size_window():
+    """7 posts in each of two minutes: 14 in the 5-minute window, never 10 in a minute."""
+    agg = WindowAggregator((60_000, 300_000), allowed_lateness=0, max_tags=10, promote_size=300_000)
+    base = WindowAggregator((60_000, 300_000), allowed_lateness=0, max_tags=10)
+    assert (agg.promote_size, base.promote_size) == (300_000, 60_000)
+    stream = [Mention(f"tail{i}", 0, 10, posts=1) for i in range(100)]
+    stream += [Mention("surging", bucket, bucket + 1, posts=1) for bucket in (0, 60_000) for _ in range(7)]
+    for m in stream:
+        agg.update(m)
+        base.update(m)
+    assert "surging" in agg.units() and "surging" not in base.units()
+    assert [(w.size, w.posts) for w in agg.flush() if w.hashtag == "surging"] == [("1m", 7), ("5m", 14)]
+
+
 def test_exact_below_the_cap():
     events = posts_stream(500, seed=11, tags=40)
     agg = WindowAggregator(SIZES, allowed_lateness=0, max_tags=40)
@@ -173,7 +187,7 @@ def test_exact_below_the_cap():
     ({"sizes": ()}, "sizes"), ({"sizes": (60_000, 90_000)}, "sizes"),
     ({"allowed_lateness": -1}, "allowed_lateness"), ({"late_policy": "keep"}, "late_policy"),
     ({"retention": -5}, "retention"), ({"max_tags": 0}, "max_tags"),
-    ({"exact_authors": -1}, "exact_authors"),
+    ({"exact_authors": -1}, "exact_authors"), ({"promote_size": 120_000}, "promote_size"),
 ])
 def test_invalid_arguments_name_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):

@@ -18,12 +18,14 @@ from detectors.windows import WindowAggregator, format_size
 from tests.oracles.sketches import CountMin, DistinctCounter, stable_hash
 
 WIDTH = 8192  # counters per row of the aggregator's Count-Min sketches
+WIDE = 65_536  # ... and of those of the promotion window
 
 
 class Reference:
     def __init__(self, sizes, allowed_lateness, late_policy, retention, sources, max_tags, exact_authors,
-                 promote_at):
+                 promote_at, promote_size=None):
         self.sizes, self.lateness, self.policy = sorted(sizes), allowed_lateness, late_policy
+        self.promote_size = self.sizes[0] if promote_size is None else promote_size
         self.retention = allowed_lateness if retention is None else retention
         self.sources, self.max_tags = [str(s) for s in sources], max_tags
         self.exact, self.promote_at = exact_authors, promote_at
@@ -80,18 +82,20 @@ class Reference:
         return out
 
     def sketch(self, m):
+        """Counts in the open windows' sketches; promotes by the corrected posts of the promotion window."""
         self.sketched_posts += m.posts
-        open_keys, positions = [], CountMin(WIDTH).positions(m.hashtag)
+        open_keys = []
         for size in self.sizes:
             start = m.bucket - m.bucket % size
             if self.wm is not None and start + size <= self.wm:
                 continue
-            tails = self.sketches.setdefault((size, start), [CountMin(WIDTH), CountMin(WIDTH), CountMin(WIDTH)])
+            width = WIDE if size == self.promote_size else WIDTH
+            tails = self.sketches.setdefault((size, start), [CountMin(width), CountMin(width), CountMin(width)])
             for tail, count in zip(tails, (m.posts, m.views, m.new_authors)):
-                tail.update(m.hashtag, count, positions)
+                tail.update(m.hashtag, count)
             open_keys.append((size, start))
-        base = (self.sizes[0], m.bucket - m.bucket % self.sizes[0])
-        if (base in open_keys and self.sketches[base][0].corrected(m.hashtag) >= self.promote_at
+        window = (self.promote_size, m.bucket - m.bucket % self.promote_size)
+        if (window in open_keys and self.sketches[window][0].corrected(m.hashtag) >= self.promote_at
                 and len(self.tags()) < self.max_tags + self.max_tags // 10):
             for size, start in open_keys:
                 counts = [tail.corrected(m.hashtag) for tail in self.sketches[(size, start)]]
@@ -150,7 +154,8 @@ configs = st.fixed_dictionaries({
     "max_tags": st.sampled_from([1, 4, 10, 12]),  # from 10 on, a tenth more may be promoted
     "exact_authors": st.integers(0, 6),
     "promote_at": st.integers(1, 4),
-})
+}).flatmap(lambda c: st.fixed_dictionaries({**{k: st.just(v) for k, v in c.items()},
+                                            "promote_size": st.sampled_from((None,) + c["sizes"])}))
 
 
 def operations(seed, n, sources):
@@ -206,7 +211,7 @@ def test_aggregator_matches_the_reference(config, seed):
 def test_the_stress_paths_are_reached():
     """The random operations above do produce late, sketched, promoted and sketched-author windows."""
     config = dict(sizes=(60_000, 300_000), allowed_lateness=30_000, late_policy="apply", retention=600_000,
-                  sources=(), max_tags=10, exact_authors=2, promote_at=2)
+                  sources=(), max_tags=10, exact_authors=2, promote_at=2, promote_size=300_000)
     agg, promoted, estimated = WindowAggregator(**config), False, False
     for op in operations(1, 2000, ()):
         if op[0] == "mention":
@@ -242,20 +247,35 @@ def test_restored_cells_keep_authors_exact_then_sketched_as_distinct_counters_do
 
 
 def test_a_surge_in_a_flood_of_one_post_tags_is_promoted_and_the_flood_is_not():
-    """Past the exact cap, promotion reads the sketch's noise-corrected estimate, as the reference."""
+    """Past the exact cap, promotion reads the promotion window's noise-corrected estimate, as the
+    reference: a surge of 1, 1, 3, 4, 4 posts a minute among 50,000 one-post tags in 5 minutes is
+    promoted on its 5-minute window (never 10 posts in a minute: promotion on the base window
+    misses it), and no flood tag takes the one promotion slot (max_tags 10 allows 11 tags)."""
     config = dict(sizes=(60_000, 300_000), allowed_lateness=0, late_policy="apply", retention=None,
-                  sources=(), max_tags=10, exact_authors=2, promote_at=10)
+                  sources=(), max_tags=10, exact_authors=2, promote_at=10, promote_size=300_000)
     agg, ref = WindowAggregator(**config), Reference(**config)
-    flood = [Mention(f"flood{i}", 0, i, posts=1, views=3, new_authors=1, authors=(f"bot{i}",))
-             for i in range(60_000)]
-    stream = flood + [Mention("earthquake", 0, i, posts=1, views=9, authors=(f"u{i}",)) for i in range(12)]
-    random.Random(5).shuffle(stream)
-    for m in stream:
-        assert agg.update(m) == ref.update(m)
-    assert snapshot(agg) == ref.snapshot()
-    first = list(dict.fromkeys(m.hashtag for m in stream))[:10]  # they took the exact slots
-    promoted = {tag for tag, _, _ in ref.cells} - set(first)
-    assert promoted == {"earthquake"}, sorted(promoted)
-    windows = agg.advance(60_000)
-    assert windows == ref.advance(60_000)
-    assert 8 <= {w.hashtag: w.posts for w in windows if w.size == "1m"}["earthquake"] <= 14
+    base = WindowAggregator(**config | {"promote_size": None})
+    rng, closed, tracked, tracked_by_base = random.Random(5), [], set(), set()
+    for minute, surge in enumerate((1, 1, 3, 4, 4)):
+        start, flood = minute * 60_000, range(minute * 10_000, (minute + 1) * 10_000)
+        stream = [Mention(f"flood{i}", start, start + i % 60_000, posts=1, views=3, new_authors=1,
+                          authors=(f"bot{i}",)) for i in flood]
+        stream += [Mention("earthquake", start, start + i, posts=1, views=9, authors=(f"u{minute}.{i}",))
+                   for i in range(surge)]
+        rng.shuffle(stream)
+        if minute == 0:
+            exact = {m.hashtag for m in stream[:10]}  # they take the exact slots
+        for m in stream:
+            assert agg.update(m) == ref.update(m)
+            base.update(m)
+        assert snapshot(agg) == ref.snapshot()
+        tracked |= ref.tags()
+        tracked_by_base |= {unit for unit in base.units() if not unit.startswith(":")}
+        windows = agg.advance(start + 60_000)
+        assert windows == ref.advance(start + 60_000)
+        closed += windows
+        base.advance(start + 60_000)
+    assert tracked - exact == {"earthquake"}
+    assert tracked_by_base == exact, "the base window's sketch promotes neither the surge nor the flood"
+    posts = {w.size: w.posts for w in closed if w.hashtag == "earthquake"}
+    assert 10 <= posts["5m"] <= 16, posts
