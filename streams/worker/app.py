@@ -39,7 +39,7 @@ from streams.kafka.security import faust_credentials
 from streams.settings import Settings
 from streams.worker.count_flow import Flow
 from streams.worker.detect_flow import DetectFlow
-from streams.worker.gaps import Gaps
+from streams.worker.gaps import CHECK_SECONDS, Gaps
 from streams.worker.web import InputLag, advertised_url, describe, owner_url
 
 __all__ = ["create_app", "ROCKSDB_OPTIONS"]
@@ -87,10 +87,15 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
     lag = InputLag(settings)
     gaps = Gaps(settings)
 
-    _agent(app, topics["posts"], "extract", flow.on_posts, flow, gaps, readiness, lag, guard)
-    _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow, gaps, readiness, lag, guard)
-    _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow, gaps, readiness, lag,
-           guard)
+    handlers = {
+        topics["posts"].get_topic_name():
+            _agent(app, topics["posts"], "extract", flow.on_posts, flow, gaps, readiness, lag, guard),
+        topics["hashtag-mentions"].get_topic_name():
+            _agent(app, topics["hashtag-mentions"], "count", flow.on_mentions, flow, gaps, readiness, lag, guard),
+        topics["hashtag-windows"].get_topic_name():
+            _agent(app, topics["hashtag-windows"], "detect", detect_flow.on_windows, detect_flow, gaps, readiness,
+                   lag, guard),
+    }
 
     @app.timer(0.5, name="checkpoint")
     async def tick():
@@ -100,12 +105,34 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         except Exception as exc:  # noqa: BLE001 - no checkpoints, no progress: stop
             stop_on_crash("timer checkpoint", "its checkpoint or idle flush", exc, guard)
 
+    @app.timer(CHECK_SECONDS, name="gaps")
+    async def committed_past():
+        """Records acknowledged by the consumer without reaching an agent, with no later message
+        to reveal them (``streams.worker.gaps``): read and handled now, then checkpointed (they
+        are acknowledged already)."""
+        if app.rebalancing:
+            return
+        try:
+            skipped = await gaps.committed_past()
+            for event in skipped:
+                message = event.message
+                if app.rebalancing or (message.topic, message.partition) not in gaps.next:
+                    continue  # no longer this worker's: its new owner starts at the committed offset
+                await handlers[message.topic](event)
+            if skipped:
+                await flow.checkpoint()
+                await detect_flow.checkpoint()
+        except Exception as exc:  # noqa: BLE001 - a record it cannot read would be lost
+            stop_on_crash("timer gaps", "records committed but not handled", exc, guard)
+
     @table.on_recover
     async def on_recovered():
         assigned = app.consumer.assignment()
         flow.on_recovered(assigned)
         detect_flow.on_recovered(assigned)
         gaps.keep(assigned)
+        for partition, offset in flow.resume_at().items():  # after the last mentions offset it handled
+            gaps.expect(settings.topic("hashtag-mentions"), partition, offset)
         if detect_flow.owns:  # restore the detector now: its view answers before the next window comes
             detect_flow.stage()
             if detect_flow.applied >= 0:  # what comes next is the window record after the last applied
@@ -148,8 +175,9 @@ def _announce(app, settings: Settings, web, assigned, posts_partitions: int) -> 
     log.info("%s", line)
 
 
-def _agent(app, topic, name: str, handle, acks, gaps, readiness=None, lag=None, guard=None) -> None:
-    """An agent that hands each event to ``handle`` and acknowledges it only at ``acks``' next checkpoint.
+def _agent(app, topic, name: str, handle, acks, gaps, readiness=None, lag=None, guard=None):
+    """An agent that hands each event to ``handle`` and acknowledges it only at ``acks``' next checkpoint;
+    returns the function that handles one event as the agent does (without acknowledging it).
 
     Records the stream skipped before an event (``streams.worker.gaps``) are
     read directly and handled first (they are already acknowledged). If
@@ -182,6 +210,7 @@ def _agent(app, topic, name: str, handle, acks, gaps, readiness=None, lag=None, 
             await acks.done(manual, event)
 
     app.agent(topic, name=name)(agent)
+    return handled
 
 
 def stop_on_crash(what: str, where: str, exc: BaseException, guard=None) -> None:

@@ -37,7 +37,8 @@ from streams.worker.backlog import Backlog
 from streams.worker.checkpoint import PartitionCounts
 from streams.worker.window_records import WATERMARK_KEY, WINDOWS_KEY, batches
 
-__all__ = ["Flow", "CHECKPOINT_EVENT_MS", "CLOCK_EVERY_MS", "DLQ_MAX_BYTES", "WATERMARK_KEY", "WATERMARK_EVERY_MS", "dead_letter"]
+__all__ = ["Flow", "CHECKPOINT_EVENT_MS", "CLOCK_EVERY_MS", "DLQ_MAX_BYTES", "HANDLED_KEY", "WATERMARK_KEY",
+           "WATERMARK_EVERY_MS", "dead_letter"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,11 @@ PACKED = ("fmt", b"packed")
 """The header of a ``hashtag-mentions`` message whose value is packed mentions
 (``detectors.windows.pack_mentions``: author names as 64-bit hashes); a message without it is
 a JSON array of mention objects (what earlier versions wrote, still read)."""
+HANDLED_KEY = b"handled/%d"
+"""The ``count-state`` key (with the mentions partition) of the last ``hashtag-mentions`` offset
+the count agent handled on that partition, saved with each checkpoint: after a restart the count
+agent expects the offset after it (``streams.worker.gaps``), so records the consumer acknowledged
+without handing them over before a kill are still found and read."""
 DLQ_MAX_BYTES = 512 * 1024
 """Largest dead-letter value; a larger rejected record keeps its first this many bytes (the
 producer's request limit is 1 MiB) and says so in its ``truncated`` header."""
@@ -101,6 +107,7 @@ class Flow(AckAfterCheckpoint):
         self._backlog_checked = 0.0
         self._handled: dict[int, int] = {}
         """The last offset the count agent handled on each mentions partition."""
+        self._saved_handled: dict[int, int] = {}
         self._checkpointed: dict[int, int] = {}
         """Each partition's watermark at the last checkpoint (or when its stage was first seen)."""
 
@@ -134,7 +141,7 @@ class Flow(AckAfterCheckpoint):
 
     async def on_mentions(self, event) -> None:
         message = event.message
-        self._handled[message.partition] = message.offset
+        self._handled[message.partition] = max(message.offset, self._handled.get(message.partition, -1))
         count = self.counts.get(message.partition, self._table_items)
         headers = dict(message.headers or ())
         try:
@@ -191,6 +198,11 @@ class Flow(AckAfterCheckpoint):
         mine = {tp.partition for tp in assigned if tp.topic == self.mentions.get_topic_name()}
         self.counts.keep_only(mine)
         self._handled = {p: offset for p, offset in self._handled.items() if p in mine}
+        self._saved_handled = {p: offset for p, offset in self._saved_handled.items() if p in mine}
+        for partition in mine - self._handled.keys():
+            saved = self.table.data.get(HANDLED_KEY % partition)
+            if saved is not None:
+                self._handled[partition] = self._saved_handled[partition] = int(saved)
         self._announced &= mine  # a partition assigned again says first that it is not idle
         if self.metrics is not None:
             self.metrics.rebalances.inc()
@@ -280,7 +292,17 @@ class Flow(AckAfterCheckpoint):
         self._checkpointed = {partition: count.aggregator.watermark for partition, count in self.counts.counts.items()
                               if count.aggregator.watermark is not None}
         changelog = self.table.changelog_topic.get_topic_name()
-        return [(changelog, key, value, partition) for partition, key, value in self.counts.snapshot()]
+        records = [(changelog, key, value, partition) for partition, key, value in self.counts.snapshot()]
+        for partition, offset in self._handled.items():
+            if self._saved_handled.get(partition) != offset:
+                self._saved_handled[partition] = offset
+                records.append((changelog, HANDLED_KEY % partition, b"%d" % offset, partition))
+        return records
+
+    def resume_at(self) -> dict[int, int]:
+        """The next ``hashtag-mentions`` offset the count agent expects on each partition it holds (after
+        the last one it handled, or saved in a checkpoint: ``HANDLED_KEY``)."""
+        return {partition: offset + 1 for partition, offset in self._handled.items()}
 
 
 def _mention(d: dict, intern=sys.intern) -> Mention:

@@ -20,6 +20,14 @@ handles them before ``message``. A message at or before the expected offset
 (read again after a rebalance) is no gap; a partition no longer assigned
 loses its expectation (``keep``), as another worker may handle it meanwhile.
 Offsets without a record (transaction markers) end the read like records.
+
+Records skipped at the end of what a partition holds have no later message to
+reveal them: ``committed_past`` (run on a timer) finds partitions whose committed
+offset passed the expected one (the agents acknowledge only what they handled,
+so only the consumer's own acknowledgements can do that) and reads those records.
+The count agent also saves the last offset it handled with its checkpoint and
+expects the one after it on restart (``streams.worker.count_flow.HANDLED_KEY``),
+so a kill between the skip and its discovery loses nothing either.
 """
 
 from __future__ import annotations
@@ -35,10 +43,12 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from streams.kafka.security import client_config
 from streams.settings import Settings
 
-__all__ = ["Gaps", "READ_SECONDS"]
+__all__ = ["Gaps", "CHECK_SECONDS", "READ_SECONDS"]
 
 log = logging.getLogger(__name__)
 
+CHECK_SECONDS = 5.0
+"""Seconds between two ``committed_past`` checks."""
 READ_SECONDS = 60.0
 """Longest time to read a gap; past it the agent fails (and the worker stops: restart it)."""
 
@@ -101,6 +111,30 @@ class Gaps:
             records = await asyncio.get_running_loop().run_in_executor(
                 None, self._read, message.topic, message.partition, expected, message.offset)
         return [_event(r) for r in records]
+
+    async def committed_past(self) -> list:
+        """The records of every partition with an expectation that the group's committed offset
+        passed (read directly, in order, as event-like objects), each expectation moved to the
+        committed offset. On error reading the committed offsets: none."""
+        wanted = [TopicPartition(topic, partition) for topic, partition in self.next]
+        if not wanted:
+            return []
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            committed = await loop.run_in_executor(None, self._committed, wanted)
+        out = []
+        for tp, offset in committed.items():
+            key = (tp.topic, tp.partition)
+            expected = self.next.get(key)
+            if offset is None or expected is None or offset <= expected:
+                continue
+            self.next[key] = offset
+            log.warning("%s[%d]: offsets %d to %d were committed but not handed to the agent; reading them "
+                        "directly", tp.topic, tp.partition, expected, offset - 1)
+            async with self._lock:
+                records = await loop.run_in_executor(None, self._read, tp.topic, tp.partition, expected, offset)
+            out += [_event(r) for r in records]
+        return out
 
     def _read(self, topic: str, partition: int, start: int, end: int) -> list:
         if self._consumer is None:

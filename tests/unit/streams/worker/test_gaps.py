@@ -55,3 +55,59 @@ def test_after_an_assignment_the_committed_offset_is_expected_where_nothing_is()
     asyncio.run(gaps.expect_committed([SimpleNamespace(topic="w", partition=0), SimpleNamespace(topic="w", partition=1)]))
     assert gaps.next == {("w", 0): 4, ("w", 1): 9}
     assert offsets(gaps, 6) == [[4, 5]]
+
+
+def committed_past(gaps: Gaps) -> list:
+    async def run():
+        return [e.message.offset for e in await gaps.committed_past()]
+    return asyncio.run(run())
+
+
+def test_records_committed_past_the_expected_offset_are_read_without_a_later_message():
+    """Skipped at the end of what the partition holds: no message reveals them, the commit does."""
+    gaps = Log()
+    gaps._committed = lambda tps: {tp: 12 for tp in tps}
+    assert offsets(gaps, 8, 9) == [[], []]
+    assert committed_past(gaps) == [10, 11]
+    assert gaps.next == {("w", 0): 12} and gaps.reads == [(10, 12)]
+    assert committed_past(gaps) == []  # read once
+    assert offsets(gaps, 12) == [[]]
+
+
+def test_a_commit_not_past_the_expected_offset_is_no_gap():
+    gaps = Log()
+    committed = {"offset": 5}
+    gaps._committed = lambda tps: {tp: committed["offset"] for tp in tps}
+    assert offsets(gaps, 3, 4, 5, 6) == [[], [], [], []]  # acknowledged up to 4 only: commit 5 < next 7
+    assert committed_past(gaps) == []
+    committed["offset"] = None  # the group has no commit (or it could not be read)
+    assert committed_past(gaps) == [] and gaps.reads == []
+
+
+def test_a_restarted_count_agent_expects_the_offset_after_its_last_checkpointed_one():
+    """Records acknowledged without reaching the count agent, then a kill before it noticed: the
+    restarted worker starts at the group's commit, past them, yet expects the offset after the
+    last one its checkpoint holds, and reads them."""
+    from tests.unit.streams.worker.test_checkpoint_kill import Broker, consume, count_flow, mentions
+
+    async def run():
+        broker, events = Broker(), mentions(6)
+        flow = count_flow(broker)
+        for ev in events[:3]:
+            await consume(flow, flow.on_mentions, SimpleNamespace(ack=_noop), ev)
+        await flow.checkpoint()  # holds offsets 0..2; 3 and 4 then go by unhandled and get committed
+        restarted = count_flow(broker)
+        restarted.on_recovered([SimpleNamespace(topic="hashtag-mentions", partition=0)])
+        return restarted.resume_at()
+
+    resume = asyncio.run(run())
+    assert resume == {0: 3}
+    gaps = Log()
+    gaps._committed = lambda tps: {tp: 5 for tp in tps}
+    gaps.expect("w", 0, resume[0])
+    asyncio.run(gaps.expect_committed([SimpleNamespace(topic="w", partition=0)]))  # kept: 3, not 5
+    assert offsets(gaps, 5) == [[3, 4]]
+
+
+async def _noop(event):
+    return None
