@@ -105,7 +105,7 @@ class WindowAggregator:
 
     def __init__(self, sizes: Iterable[int] = ..., allowed_lateness: int = 60_000, late_policy: str = "apply",
                  retention: int | None = None, sources: Iterable[object] | None = None, max_tags: int = 20_000,
-                 exact_authors: int = 256, promote_at: int = 10) -> None: ...
+                 exact_authors: int = 256, promote_at: int = 10, promote_size: int | None = None) -> None: ...
     sizes: list[int]
     allowed_lateness: int
     late_policy: str
@@ -114,6 +114,7 @@ class WindowAggregator:
     max_tags: int
     exact_authors: int
     promote_at: int
+    promote_size: int
     watermark: int | None
     has_open: bool
     tracked_tags: int
