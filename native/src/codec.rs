@@ -45,6 +45,18 @@ impl Writer {
         self.u32(v.len());
         self.0.extend_from_slice(v.as_bytes());
     }
+    /// An unsigned LEB128 varint (7 bits a byte, low first).
+    pub fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.0.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.0.push(v as u8);
+    }
+    /// A signed integer as a zigzag varint (small magnitudes take one byte).
+    pub fn zigzag(&mut self, v: i64) {
+        self.varint(((v << 1) ^ (v >> 63)) as u64);
+    }
 }
 
 /// Reads a byte buffer, every read checked.
@@ -91,11 +103,57 @@ impl<'a> Reader<'a> {
         let n = self.u32()?;
         std::str::from_utf8(self.take(n)?).or_else(|_| err("string is not UTF-8"))
     }
+    pub fn varint(&mut self) -> Result<u64, StateError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7F) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        err("varint longer than 10 bytes")
+    }
+    pub fn zigzag(&mut self) -> Result<i64, StateError> {
+        let v = self.varint()?;
+        Ok((v >> 1) as i64 ^ -((v & 1) as i64))
+    }
     pub fn end(&self) -> Result<(), StateError> {
         if self.0.is_empty() {
             Ok(())
         } else {
             err("trailing bytes")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip_and_small_ones_take_a_byte() {
+        let values = [0, 1, -1, 63, -64, 64, 300, -300, i64::MAX, i64::MIN];
+        let mut w = Writer::new();
+        values.iter().for_each(|&v| w.zigzag(v));
+        let mut r = Reader::new(&w.0).unwrap();
+        for &v in &values {
+            assert_eq!(r.zigzag().unwrap(), v);
+        }
+        r.end().unwrap();
+        let mut one = Writer::new();
+        one.zigzag(-64);
+        one.zigzag(63);
+        assert_eq!(one.0.len(), 3);
+        assert!(
+            Reader::new(&[FORMAT, 0x80]).unwrap().varint().is_err(),
+            "truncated"
+        );
+        assert!(Reader::new(&[
+            FORMAT, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1
+        ])
+        .unwrap()
+        .varint()
+        .is_err());
     }
 }

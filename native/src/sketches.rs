@@ -216,6 +216,18 @@ impl CountMin {
         median.clamp(0, self.estimate(positions).max(0))
     }
 
+    /// Every counter, in index order (`width` x 4 of them).
+    pub fn counters(&self) -> Vec<i64> {
+        match &self.counts {
+            Counters::Dense(counts) => counts.clone(),
+            Counters::Sparse(map) => {
+                let mut all = vec![0i64; self.width * CM_DEPTH];
+                map.iter().for_each(|(&i, &c)| all[i as usize] = c);
+                all
+            }
+        }
+    }
+
     /// The non-zero counters by index, in index order.
     pub fn nonzero(&self) -> Vec<(usize, i64)> {
         let mut out: Vec<(usize, i64)> = match &self.counts {

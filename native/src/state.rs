@@ -9,20 +9,28 @@
 //! - hashtag: `u32` cells, each `i64` size, `i64` start, `u8` closed, `i64`
 //!   posts, views, new_authors, then `u8` 0 and a `u32` count of `u64` author
 //!   hashes, or `u8` 1 and the 1,024 HyperLogLog registers;
-//! - sketch window: format byte `2`, `u32` counters per row (8,192, or
-//!   65,536 in the promotion window), then three times `i64` total, `u32`
-//!   non-zero counters, each `u32` index and `i64` count; with format byte `1`
-//!   (written before the rows grew) there is no width and the rows have 1,024
-//!   counters. A window keeps the width it was restored with (a promotion
-//!   window from a checkpoint written before it grew stays 8,192 wide until
-//!   it closes); new windows get the width of their size;
+//! - sketch window: format byte `3`, then for each of its three sketches
+//!   (posts, views, new authors) `u32` counters per row (8,192, or 65,536 for
+//!   the promotion window's posts), `i64` total and either `u8` 0, `u32`
+//!   non-zero counters, each a varint gap from the previous index plus one and
+//!   a zigzag varint count, or `u8` 1 and every counter as a zigzag varint
+//!   (whichever is shorter: a flooded window is dense, a byte or two a
+//!   counter). Read too: format byte `2` (`u32` counters per row for all
+//!   three, then three times `i64` total, `u32` non-zero counters, each `u32`
+//!   index and `i64` count) and format byte `1` (the same without the width:
+//!   rows of 1,024 counters, written before the rows grew). A window keeps
+//!   the widths it was restored with (a promotion window from a checkpoint
+//!   written before its posts sketch grew stays 8,192 wide until it closes);
+//!   new windows get the widths of their size;
 //! - meta: `u32` clocks, each string and `i64`; `u8` has watermark, `i64`
 //!   watermark; `i64` late applied, late dropped, sketched posts.
 
 use crate::cells::{Authors, Cell};
 use crate::codec::err;
 pub use crate::codec::{Reader, StateError, Writer};
-use crate::sketches::{CountMin, HyperLogLog, CM_WIDTH_FIRST, HLL_REGISTERS};
+use crate::sketches::{
+    CountMin, HyperLogLog, CM_DEPTH, CM_WIDTH, CM_WIDTH_FIRST, CM_WIDTH_WIDE, HLL_REGISTERS,
+};
 use crate::windows::{Aggregator, Key, Tag};
 
 /// Unit names of sketch windows start with this (hashtags never do).
@@ -91,32 +99,95 @@ fn read_cell(r: &mut Reader) -> Result<(Key, Cell), StateError> {
     ))
 }
 
-/// The format byte of a sketch window's state that carries its width.
-const SKETCH_FORMAT: u8 = 2;
+/// The format byte of a sketch window's state that carries one width for its three sketches.
+const SKETCH_FORMAT_WIDTH: u8 = 2;
+/// The format byte of a sketch window's state in varints, a width per sketch (written now).
+const SKETCH_FORMAT: u8 = 3;
+/// A sketch in `SKETCH_FORMAT`: its non-zero counters, or all of them.
+const SPARSE: u8 = 0;
+const DENSE: u8 = 1;
+
+/// One sketch in `SKETCH_FORMAT`: the shorter of its non-zero counters (index gaps and
+/// counts) and all its counters (counts only).
+fn write_tail(w: &mut Writer, tail: &CountMin) {
+    w.u32(tail.width());
+    w.i64(tail.total);
+    let nonzero = tail.nonzero();
+    let mut sparse = Writer(Vec::new());
+    sparse.u32(nonzero.len());
+    let mut next = 0;
+    for (i, c) in nonzero {
+        sparse.varint((i - next) as u64);
+        sparse.zigzag(c);
+        next = i + 1;
+    }
+    if sparse.0.len() > tail.width() * CM_DEPTH {
+        let mut dense = Writer(Vec::new());
+        tail.counters().into_iter().for_each(|c| dense.zigzag(c));
+        if dense.0.len() < sparse.0.len() {
+            w.u8(DENSE);
+            w.0.extend_from_slice(&dense.0);
+            return;
+        }
+    }
+    w.u8(SPARSE);
+    w.0.extend_from_slice(&sparse.0);
+}
+
+fn read_tail(r: &mut Reader, width: usize, total: i64) -> Result<CountMin, StateError> {
+    let bad = || StateError(format!("{width} counters a row, or a counter past them"));
+    let mut nonzero = Vec::new();
+    match r.u8()? {
+        SPARSE => {
+            let n = r.u32()?;
+            nonzero.reserve(n.min(r.0.len() / 2));
+            let mut next = 0usize;
+            for _ in 0..n {
+                let gap = usize::try_from(r.varint()?).map_err(|_| bad())?;
+                let i = next.checked_add(gap).ok_or_else(bad)?;
+                nonzero.push((i, r.zigzag()?));
+                next = i + 1;
+            }
+        }
+        DENSE => {
+            if ![CM_WIDTH, CM_WIDTH_WIDE, CM_WIDTH_FIRST].contains(&width) {
+                return Err(bad());
+            }
+            for i in 0..width * CM_DEPTH {
+                let c = r.zigzag()?;
+                if c != 0 {
+                    nonzero.push((i, c));
+                }
+            }
+        }
+        _ => return err("unknown sketch kind"),
+    }
+    CountMin::from_nonzero(total, width, &nonzero).ok_or_else(bad)
+}
 
 fn write_tails(tails: &[CountMin; 3]) -> Writer {
     let mut w = Writer::with_format(SKETCH_FORMAT);
-    w.u32(tails[0].width());
-    for tail in tails {
-        w.i64(tail.total);
-        let nonzero = tail.nonzero();
-        w.u32(nonzero.len());
-        for (i, c) in nonzero {
-            w.u32(i);
-            w.i64(c);
-        }
-    }
+    tails.iter().for_each(|tail| write_tail(&mut w, tail));
     w
 }
 
 fn read_tails(state: &[u8]) -> Result<Box<[CountMin; 3]>, StateError> {
-    let (format, mut r) = Reader::versioned(state, &[crate::codec::FORMAT, SKETCH_FORMAT])?;
-    let width = if format == SKETCH_FORMAT {
+    let formats = [crate::codec::FORMAT, SKETCH_FORMAT_WIDTH, SKETCH_FORMAT];
+    let (format, mut r) = Reader::versioned(state, &formats)?;
+    let mut tails: Box<[CountMin; 3]> = Box::default();
+    if format == SKETCH_FORMAT {
+        for tail in tails.iter_mut() {
+            let (width, total) = (r.u32()?, r.i64()?);
+            *tail = read_tail(&mut r, width, total)?;
+        }
+        r.end()?;
+        return Ok(tails);
+    }
+    let width = if format == SKETCH_FORMAT_WIDTH {
         r.u32()?
     } else {
         CM_WIDTH_FIRST
     };
-    let mut tails: Box<[CountMin; 3]> = Box::default();
     for tail in tails.iter_mut() {
         let total = r.i64()?;
         let n = r.u32()?;
@@ -346,9 +417,13 @@ mod tests {
         agg.config.max_tags = 10;
         (0..10).for_each(|i| mention(&mut agg, &format!("exact{i}"), 0, 1));
         mention(&mut agg, "fyp", 0, 3);
-        assert_eq!(agg.sketches[&(300_000, 0)][0].width(), CM_WIDTH_WIDE);
-        assert_eq!(agg.sketches[&(60_000, 0)][0].width(), CM_WIDTH);
-        let mut narrow = Writer::with_format(SKETCH_FORMAT);
+        let widths = |agg: &Aggregator, key| agg.sketches[&key].each_ref().map(|t| t.width());
+        assert_eq!(
+            widths(&agg, (300_000, 0)),
+            [CM_WIDTH_WIDE, CM_WIDTH, CM_WIDTH]
+        );
+        assert_eq!(widths(&agg, (60_000, 0)), [CM_WIDTH; 3]);
+        let mut narrow = Writer::with_format(SKETCH_FORMAT_WIDTH);
         narrow.u32(CM_WIDTH);
         for _ in 0..3 {
             narrow.i64(0);
@@ -372,7 +447,49 @@ mod tests {
             "promoted on the 5-minute window"
         );
         mention(&mut agg, "other", 300_000, 1);
-        assert_eq!(agg.sketches[&(300_000, 300_000)][0].width(), CM_WIDTH_WIDE);
+        assert_eq!(
+            widths(&agg, (300_000, 300_000)),
+            [CM_WIDTH_WIDE, CM_WIDTH, CM_WIDTH]
+        );
+    }
+
+    #[test]
+    fn a_flooded_promotion_window_is_saved_dense_in_varints_and_restores() {
+        let mut agg = aggregator();
+        let mut buf = Vec::new();
+        for i in 0..300_000 {
+            let tag = format!("flood{i}");
+            write_mention(&mut buf, &tag, 0, i, 1, 3, 1, &mut Vec::new()).unwrap();
+        }
+        let mut out = Vec::new();
+        read_all(&buf)
+            .unwrap()
+            .iter()
+            .for_each(|m| agg.update(m, &mut out));
+        let state = agg.unit_state(":300000:0").unwrap().unwrap();
+        assert_eq!(state[0], SKETCH_FORMAT);
+        // posts: 4 x 65,536 counters of about 4.6, views 3 x 37, new authors 37: each a byte
+        // or two, where the second format took 12 bytes a non-zero counter (3.9 MB)
+        assert!(state.len() < 400_000, "{} bytes", state.len());
+        let mut copy = aggregator();
+        copy.load_unit(":300000:0", Some(&state)).unwrap();
+        assert!(copy.sketches[&(300_000, 0)] == agg.sketches[&(300_000, 0)]);
+        let small = agg.unit_state(":60000:0").unwrap().unwrap();
+        copy.load_unit(":60000:0", Some(&small)).unwrap();
+        assert!(copy.sketches == agg.sketches);
+        for cut in [1, 5, 20, state.len() / 2, state.len() - 1] {
+            assert!(
+                copy.load_unit(":300000:0", Some(&state[..cut])).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut sparse = aggregator();
+        mention(&mut sparse, "fyp", 0, 3);
+        let state = sparse.unit_state(":300000:0").unwrap().unwrap();
+        assert!(state.len() < 80, "{} bytes for one hashtag", state.len());
+        let mut copy = aggregator();
+        copy.load_unit(":300000:0", Some(&state)).unwrap();
+        assert!(copy.sketches[&(300_000, 0)] == sparse.sketches[&(300_000, 0)]);
     }
 
     #[test]

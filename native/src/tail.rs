@@ -10,14 +10,15 @@
 //! holds about the flood's share, which would promote the flood instead of the
 //! hashtags that surge in it.
 //!
-//! The promotion window's sketches are `CM_WIDTH_WIDE` (65,536) counters a
-//! row, the others `CM_WIDTH` (8,192): the decision is only as good as the
-//! noise of the window it reads, and a 5-minute window of a flood of a
+//! The promotion window's posts sketch is `CM_WIDTH_WIDE` (65,536) counters a
+//! row, every other sketch `CM_WIDTH` (8,192): the decision is only as good as
+//! the noise of the sketch it reads, and a 5-minute window of a flood of a
 //! million tags in ten minutes holds 500,000 of them (about 7.6 a counter in
 //! the wide rows, 61 in the narrow ones). Deciding on the window the detector
 //! scores lets a surge in without the 10 posts in one minute that a decision
-//! on the base window needs. The other windows' sketches only give the counts
-//! a promoted hashtag starts with.
+//! on the base window needs. The other sketches only give the counts a
+//! promoted hashtag starts with (its views and new authors in the promotion
+//! window too: noisier under a flood, never above the plain estimate).
 
 use crate::cells::{Authors, Cell};
 use crate::mentions::Mention;
@@ -25,12 +26,12 @@ use crate::sketches::{stable_hash, CountMin, CM_WIDTH, CM_WIDTH_WIDE};
 use crate::windows::{Aggregator, Key, Tag};
 
 impl Aggregator {
-    /// Counters per row of new sketches of the window `key`.
-    fn sketch_width(&self, key: &Key) -> usize {
+    /// Counters per row of the new sketches (posts, views, new authors) of the window `key`.
+    fn sketch_widths(&self, key: &Key) -> [usize; 3] {
         if key.0 == self.config.promote_size {
-            CM_WIDTH_WIDE
+            [CM_WIDTH_WIDE, CM_WIDTH, CM_WIDTH]
         } else {
-            CM_WIDTH
+            [CM_WIDTH; 3]
         }
     }
 
@@ -44,11 +45,11 @@ impl Aggregator {
             if self.watermark.is_some_and(|wm| key.0 + key.1 <= wm) {
                 continue;
             }
-            let width = self.sketch_width(&key);
+            let widths = self.sketch_widths(&key);
             let tails = self
                 .sketches
                 .entry(key)
-                .or_insert_with(|| Box::new(std::array::from_fn(|_| CountMin::with_width(width))));
+                .or_insert_with(|| Box::new(widths.map(CountMin::with_width)));
             for (tail, count) in tails.iter_mut().zip(counts) {
                 let positions = tail.positions(h);
                 tail.update(&positions, count);

@@ -18,7 +18,7 @@ from detectors.windows import WindowAggregator, format_size
 from tests.oracles.sketches import CountMin, DistinctCounter, stable_hash
 
 WIDTH = 8192  # counters per row of the aggregator's Count-Min sketches
-WIDE = 65_536  # ... and of those of the promotion window
+WIDE = 65_536  # ... and of the promotion window's posts sketch
 
 
 class Reference:
@@ -89,8 +89,8 @@ class Reference:
             start = m.bucket - m.bucket % size
             if self.wm is not None and start + size <= self.wm:
                 continue
-            width = WIDE if size == self.promote_size else WIDTH
-            tails = self.sketches.setdefault((size, start), [CountMin(width), CountMin(width), CountMin(width)])
+            posts = WIDE if size == self.promote_size else WIDTH
+            tails = self.sketches.setdefault((size, start), [CountMin(posts), CountMin(WIDTH), CountMin(WIDTH)])
             for tail, count in zip(tails, (m.posts, m.views, m.new_authors)):
                 tail.update(m.hashtag, count)
             open_keys.append((size, start))
