@@ -159,3 +159,28 @@ def test_extract_then_count_equals_a_direct_count():
                 cells[key] = (posts + 1, authors | {e["author"]})
         expected.update({k: (p, 0, len(a)) for k, (p, a) in cells.items()})
     assert got == expected
+
+
+PRODUCER_REQUEST_LIMIT = 1_000_000
+"""Bytes a Faust producer sends in one request by default (``producer_max_request_size``): every
+checkpoint value must fit, or the worker cannot write its state."""
+
+
+def test_checkpoint_values_of_a_flooded_sketch_window_fit_one_producer_request():
+    """300,000 one-post tags past the cap in one 5-minute window (the promotion window, with the
+    wide posts sketch): each changelog value, which carries the unit's previous state too, stays
+    under the request limit; restored, the stage closes the same windows."""
+    count, restored = Count(lateness_ms=0, max_tags=10), Count(lateness_ms=0, max_tags=10)
+    values = {}
+    for minute in range(5):
+        start = minute * 60_000
+        mentions = [Mention(f"flood{minute}.{i}", start, start + i % 60_000, posts=1, views=3, new_authors=1)
+                    for i in range(60_000)]
+        count.process(mentions, source=0, offset=minute, clock=start + 59_999)
+        changed = count.checkpoint()
+        values.update(changed)
+        largest = max(changed.items(), key=lambda kv: len(kv[1] or b""))
+        assert len(largest[1]) < PRODUCER_REQUEST_LIMIT, (largest[0], len(largest[1]))
+    assert len(values[":300000:0"]) > 300_000, "the 5-minute sketch window is dense"
+    restored.restore(values)
+    assert final(restored.flush()) == final(count.flush())
