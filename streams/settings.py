@@ -70,6 +70,7 @@ class Settings:
     idle_flush: float = 10.0  # seconds without input before open windows are flushed
     broker_wait: float = 300.0  # seconds a worker waits for a broker that does not answer (0: for ever)
     store: str = "memory"  # "memory" | "rocksdb"
+    group_instance_id: str = ""  # static consumer-group membership (one id per worker, kept across restarts)
     web_port: int = 6066
     metrics_port: int = 9464
     top_k: int = 50
@@ -109,6 +110,9 @@ class Settings:
         for size in self.window_sizes:
             parse_duration_ms(size, "--windows")
         parse_duration_ms(self.allowed_lateness, "--allowed-lateness")
+        if self.group_instance_id and not re.match(r"^[A-Za-z0-9._-]{1,249}$", self.group_instance_id):
+            raise UsageError(f"--group-instance-id: {self.group_instance_id!r} is not an id; use letters, digits, "
+                             "'.', '_' and '-' (e.g. the host or pod name)")
         if not self.bind or any(c.isspace() or c == "/" for c in self.bind):
             raise UsageError(f"--bind: {self.bind!r} is not an address; use e.g. 127.0.0.1 or 0.0.0.0")
         self._check_security()

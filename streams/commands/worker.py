@@ -45,12 +45,20 @@ log = logging.getLogger(__name__)
 @click.option("--top-k", type=int, default=None,
               help="Hashtags with their own series on /metrics [env TRENDWATCH_TOP_K; default 50].")
 @click.option("--app-id", default=None, help="Faust app id = consumer group [env TRENDWATCH_APP_ID].")
+@click.option("--group-instance-id", default=None, metavar="ID",
+              help="This worker's static member id in the consumer group, the same across its restarts and "
+                   "unique among running workers (e.g. the host or pod name): a restarted worker takes its "
+                   "partitions back at once instead of after the session timeout [env "
+                   "TRENDWATCH_GROUP_INSTANCE_ID; default none: dynamic membership].")
 @click.option("--prefix", "topic_prefix", default=None, help="Prefix for every topic name.")
 @bind_option
 @security_options
 def worker(security: dict, **flags) -> None:
     """Run a worker: extract, count and detect agents; several workers share the partitions."""
     settings = Settings.build({**flags, **security})
+    if settings.group_instance_id and settings.metrics_port == 0:
+        raise UsageError("--group-instance-id needs a fixed --metrics-port, not 0: the worker's URL is part of "
+                         "the assignment it takes back after a restart, so it must stay the same")
     if settings.store == "rocksdb":
         try:
             import rocksdict  # noqa: F401

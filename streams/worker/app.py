@@ -72,6 +72,7 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         # Revocation must not wait for acknowledgements: they come with checkpoints, and the
         # new owner replays from the last one anyway (idempotent by source offset).
         stream_wait_empty=False,
+        consumer_group_instance_id=settings.group_instance_id or None,
         **({"canonical_url": advertised_url(web.addr, web.port)} if web is not None else {}),
     )
     topics = {name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes,

@@ -31,6 +31,11 @@ def test_bad_flags_are_usage_errors(python, subprocess_env):
     bad_env = dict(subprocess_env, TRENDWATCH_LATE_POLICY="keep")
     done = run_cli(python, bad_env, "--broker", "kafka://127.0.0.1:1")
     assert done.returncode == 2 and done.stderr.startswith("Error: --late-policy")
+    done = run_cli(python, subprocess_env, "--broker", "kafka://127.0.0.1:1", "--group-instance-id", "pod 1")
+    assert done.returncode == 2 and done.stderr.startswith("Error: --group-instance-id: 'pod 1' is not an id")
+    done = run_cli(python, subprocess_env, "--broker", "kafka://127.0.0.1:1", "--group-instance-id", "pod-1",
+                   "--metrics-port", "0")
+    assert done.returncode == 2 and done.stderr.startswith("Error: --group-instance-id needs a fixed --metrics-port")
 
 
 def test_metrics_port_in_use_is_one_error_line(kafka_settings, python, subprocess_env):

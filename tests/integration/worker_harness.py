@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from kafka import KafkaConsumer
 
+from streams.kafka.broker import free_port
 from streams.worker.window_records import WATERMARK_KEY, WINDOWS_KEY, decode_windows
 
 SIZES_MS = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000}
@@ -135,14 +136,20 @@ class Workers:
                         TRENDWATCH_WINDOW_SIZES=",".join(SIZES_MS), **(extra_env or {}))
         self.procs: list[subprocess.Popen] = []
         self.logs: list = []
+        self._ports: dict[str, int] = {}
 
-    def start(self, partitions: int = 1) -> subprocess.Popen:
+    def start(self, partitions: int = 1, instance: str | None = None) -> subprocess.Popen:
+        """A worker; ``instance``: its ``--group-instance-id`` (static membership), with a metrics port
+        of its own kept across restarts (the worker's URL is part of its cached assignment)."""
         n = len(self.procs)
+        if instance is not None and instance not in self._ports:
+            self._ports[instance] = free_port()
         log = open(self.tmp_path / f"worker{n}.log", "wb")
         proc = subprocess.Popen(
             [self.python, "-m", "streams", "--log-level", "INFO", "worker", "--broker", self.settings.broker,
              "--prefix", self.settings.topic_prefix, "--app-id", self.settings.app_id,
-             "--partitions", str(partitions), "--web-port", "0"],
+             "--partitions", str(partitions), "--web-port", "0",
+             *(("--group-instance-id", instance, "--metrics-port", str(self._ports[instance])) if instance else ())],
             env=self.env, cwd=self.tmp_path, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(proc)
         self.logs.append(log)

@@ -159,7 +159,7 @@ def test_kill_9_at_five_random_moments_keeps_windows_and_alerts_exact(
     with background_replay(settings, flash_history, subprocess_env, "3000") as producer, \
             Workers(python, subprocess_env, settings, tmp_path) as pool, \
             window_reader(settings.bootstrap_servers, settings.topic("hashtag-windows")) as reader:
-        worker = pool.start(2)
+        worker = pool.start(2, instance="worker-a")  # static membership: restarts take the partitions back
         for kill, moment in enumerate(moments):
             deadline = time.monotonic() + 120
             while len(reader.poll()) < moment * len(expected):
@@ -170,7 +170,7 @@ def test_kill_9_at_five_random_moments_keeps_windows_and_alerts_exact(
             worker.wait(timeout=10)
             out_at_kill = len(reader.drain())
             assert out_at_kill < len(expected), f"kill {kill + 1} landed after the stream"
-            worker = pool.start(2)
+            worker = pool.start(2, instance="worker-a")
             recoveries.append(recovery(pool, reader, out_at_kill))
         got = reader.wait_for(expected, timeout=120, workers=[worker])
         assert got == expected, pool.tail()

@@ -127,6 +127,17 @@ def test_workers_bind_their_http_endpoints_wider_explicitly():
         assert SERVICES[name]["environment"]["TRENDWATCH_BIND"] == "0.0.0.0"
 
 
+def test_workers_are_static_group_members_with_ids_of_their_own():
+    """A worker restarted by compose takes its partitions back at once (``--group-instance-id``), which
+    needs its URL (fixed metrics port) to stay the same."""
+    ids = []
+    for name in ("worker-1", "worker-2"):
+        command = [str(a) for a in SERVICES[name]["command"]]
+        ids.append(command[command.index("--group-instance-id") + 1])
+        assert SERVICES[name]["environment"]["TRENDWATCH_METRICS_PORT"] not in ("", "0")
+    assert len(set(ids)) == 2
+
+
 def test_services_start_in_order():
     depends = {name: spec.get("depends_on", {}) for name, spec in SERVICES.items()}
     assert depends["topics"]["kafka"]["condition"] == "service_healthy"
