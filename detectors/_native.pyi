@@ -56,10 +56,13 @@ class Extractor:
 
     ``joined_type``: records of exactly this type are JSON Lines joined into one
     array; if anything in one is rejected, its lines are decoded one by one.
+    ``lines_type``: records of exactly this type are whole lines of a JSON Lines
+    file, read as the joined record of their lines (each stripped as ``bytes.strip``
+    does, blank ones left out; none if all are blank).
     """
 
     def __init__(self, base_ms: int, partitions: int, joined_type: type | None = None,
-                 max_future_ms: int = ..., max_skew_ms: int = ...) -> None: ...
+                 max_future_ms: int = ..., max_skew_ms: int = ..., lines_type: type | None = None) -> None: ...
     def process(self, values: list[bytes], clock: int, pending: int | None, now_ms: int | None, /) -> tuple[
             list[tuple[int, list[MentionFields]]], list[RejectedFields], int, int | None, int, int]:
         """One batch of one source: (mentions per partition in order of first appearance, rejected,
@@ -79,6 +82,9 @@ def admit_time(ts: int, clock: int, pending: int | None, now_ms: int | None = No
                max_future_ms: int = ..., max_skew_ms: int = ...) -> tuple[
         tuple[str, str] | None, int, int | None]:
     """One event time through a source's clock: (None or (reason, detail), clock, pending)."""
+
+def count_newlines(data: bytes, /) -> int:
+    """The number of newline bytes in ``data`` (``data.count(b"\\n")``, without its byte loop)."""
 
 def parse_event(value: bytes, /) -> tuple[int, PostFields | EngagementFields | tuple[str, str]]:
     """One JSON document as an event: (0 | 1, fields), or (-1, (reason, detail))."""

@@ -20,6 +20,7 @@ use crate::sketches::stable_hash;
 pub struct Extractor {
     inner: extract::Extractor,
     joined: Option<Py<PyType>>,
+    lines: Option<Py<PyType>>,
     authors: AuthorHashes,
 }
 
@@ -41,13 +42,14 @@ fn clock_of(clock: i64, pending: Option<i64>) -> Clock {
 impl Extractor {
     #[new]
     #[pyo3(signature = (base_ms, partitions, joined_type=None, max_future_ms=MAX_FUTURE_MS,
-                        max_skew_ms=MAX_SKEW_MS))]
+                        max_skew_ms=MAX_SKEW_MS, lines_type=None))]
     fn new(
         base_ms: i64,
         partitions: u32,
         joined_type: Option<Py<PyType>>,
         max_future_ms: i64,
         max_skew_ms: i64,
+        lines_type: Option<Py<PyType>>,
     ) -> PyResult<Self> {
         check_bounds(max_future_ms, max_skew_ms)?;
         if base_ms < 1 || partitions < 1 {
@@ -59,6 +61,7 @@ impl Extractor {
         Ok(Extractor {
             inner,
             joined: joined_type,
+            lines: lines_type,
             authors: AuthorHashes::default(),
         })
     }
@@ -141,13 +144,26 @@ impl Extractor {
         now_ms: Option<i64>,
     ) -> PyResult<(Batch, Clock)> {
         let items: Vec<Bound<'py, PyAny>> = values.iter().collect();
-        let mut records = Vec::with_capacity(items.len());
+        let is = |kind: &Option<Py<PyType>>, item: &Bound<'py, PyAny>| {
+            kind.as_ref().is_some_and(|t| item.get_type().is(t.bind(py)))
+        };
+        // Records of lines become the joined records their lines make (blank ones: none).
+        let mut joined_lines = Vec::new();
         for item in &items {
-            let joined = self
-                .joined
-                .as_ref()
-                .is_some_and(|t| item.get_type().is(t.bind(py)));
-            records.push((bytes_of(item)?, joined));
+            if is(&self.lines, item) {
+                joined_lines.push(extract::join_lines(bytes_of(item)?));
+            }
+        }
+        let mut records = Vec::with_capacity(items.len());
+        let mut made = joined_lines.iter();
+        for item in &items {
+            if is(&self.lines, item) {
+                if let Some(Some(joined)) = made.next() {
+                    records.push((joined.as_slice(), true));
+                }
+            } else {
+                records.push((bytes_of(item)?, is(&self.joined, item)));
+            }
         }
         let batch = self.inner.process(records.into_iter(), &mut clock, now_ms);
         Ok((batch, clock))
@@ -392,6 +408,12 @@ fn partition_for(tag: &str, partitions: u32) -> PyResult<u32> {
     Ok(extract::partition_for(tag, partitions))
 }
 
+/// count_newlines(data) -> the number of b"\n" in data (`bytes.count` is a plain byte loop).
+#[pyfunction]
+fn count_newlines(data: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', data).count()
+}
+
 /// Add the extractor and the event functions to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Extractor>()?;
@@ -400,6 +422,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_event, m)?)?;
     m.add_function(wrap_pyfunction!(parse_timestamp, m)?)?;
     m.add_function(wrap_pyfunction!(partition_for, m)?)?;
+    m.add_function(wrap_pyfunction!(count_newlines, m)?)?;
     m.add("MAX_RECORD_BYTES", events::MAX_RECORD_BYTES)?;
     m.add("MAX_TEXT_LENGTH", events::MAX_TEXT_LENGTH)?;
     m.add("MAX_ID_LENGTH", events::MAX_ID_LENGTH)?;

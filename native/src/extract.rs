@@ -372,6 +372,36 @@ struct Record<'j, 'v> {
     value: &'v [u8],
 }
 
+/// Lines of a JSON Lines file (each ending with `\n`, the last one may not) as the record
+/// `JoinedLines.join` makes of them: `[line\n,line...]`, each line without the ASCII
+/// whitespace around it (`bytes.strip`), blank lines left out; None if every line is blank.
+pub fn join_lines(chunk: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(chunk.len() + 2);
+    out.push(b'[');
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', chunk).chain([chunk.len()]);
+    for end in ends {
+        let line = &chunk[start..end];
+        start = end + 1;
+        // The whitespace of `bytes.strip` (`u8::is_ascii_whitespace` leaves \x0b).
+        let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+        let Some(first) = line.iter().position(|b| !blank(b)) else {
+            continue;
+        };
+        let last = line.iter().rposition(|b| !blank(b)).unwrap_or(first);
+        let line = &line[first..=last];
+        if out.len() > 1 {
+            out.extend_from_slice(b"\n,");
+        }
+        out.extend_from_slice(line);
+    }
+    if out.len() == 1 {
+        return None;
+    }
+    out.push(b']');
+    Some(out)
+}
+
 /// The lines of a JSON Lines batch joined as `[line\n,line...]` (without the brackets).
 fn split_lines(inner: &[u8]) -> Vec<&[u8]> {
     let mut lines = Vec::new();
@@ -458,6 +488,17 @@ mod tests {
             reasons(&batch),
             [("bad_json", &b"{\"v\":1,"[..]), ("not_object", &b"7"[..])]
         );
+    }
+
+    #[test]
+    fn lines_are_joined_as_python_strips_and_joins_them() {
+        let chunk = b"  {\"a\":1}\r\n\n\x0b\x0c \t\n x \x0b\n\x0b{}";
+        assert_eq!(
+            join_lines(chunk).as_deref(),
+            Some(&b"[{\"a\":1}\n,x\n,{}]"[..])
+        );
+        assert_eq!(join_lines(b" \n\r\n\x0c"), None);
+        assert_eq!(join_lines(b""), None);
     }
 
     #[test]

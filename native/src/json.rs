@@ -102,6 +102,8 @@ pub fn parse(text: &str, python_only: bool) -> Result<Parsed<'_>, Error> {
         spans: None,
         python_only,
         big: false,
+        items: Vec::new(),
+        members: Vec::new(),
     };
     reader.skip_ws();
     if reader.peek() == Some(b'[') {
@@ -148,6 +150,45 @@ struct Reader<'a> {
     python_only: bool,
     /// An integer beyond 64 bits was read.
     big: bool,
+    /// Elements of the arrays being read, innermost last: each array takes its own
+    /// off the top when it ends, in one allocation of its exact size.
+    items: Vec<Json<'a>>,
+    /// Members of the objects being read, as `items`.
+    members: Vec<(Cow<'a, str>, Json<'a>)>,
+}
+
+/// The high bit of each byte of `word` that is `"`, `\\` or a control character; exact up
+/// to its lowest set bit (a borrow only runs upwards from a byte that matches).
+#[inline]
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let quote = zero(word ^ (ONES * b'"' as u64));
+    let backslash = zero(word ^ (ONES * b'\\' as u64));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    quote | backslash | control
+}
+
+/// The length of the run of `bytes` before its first `"`, `\\` or control character.
+#[inline]
+fn plain_run(bytes: &[u8]) -> usize {
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+        let found = special_bytes(word);
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 impl<'a> Reader<'a> {
@@ -215,16 +256,17 @@ impl<'a> Reader<'a> {
         self.enter(depth)?;
         let top = depth == 1 && self.spans.is_some();
         self.pos += 1;
-        let mut items = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Ok(Json::Array(items));
+            return Ok(Json::Array(Vec::new()));
         }
+        let base = self.items.len();
         loop {
             self.skip_ws();
             let start = self.pos;
-            items.push(self.value(depth)?);
+            let item = self.value(depth)?;
+            self.items.push(item);
             if top {
                 let end = self.pos;
                 if let Some(spans) = self.spans.as_mut() {
@@ -236,7 +278,7 @@ impl<'a> Reader<'a> {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(Json::Array(items));
+                    return Ok(Json::Array(self.items.split_off(base)));
                 }
                 _ => return Err(self.error("Expecting ',' delimiter")),
             }
@@ -246,12 +288,12 @@ impl<'a> Reader<'a> {
     fn object(&mut self, depth: usize) -> Result<Json<'a>, Error> {
         self.enter(depth)?;
         self.pos += 1;
-        let mut members = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(Json::Object(members));
+            return Ok(Json::Object(Vec::new()));
         }
+        let base = self.members.len();
         loop {
             if self.peek() != Some(b'"') {
                 return Err(self.error("Expecting property name enclosed in double quotes"));
@@ -263,13 +305,14 @@ impl<'a> Reader<'a> {
             }
             self.pos += 1;
             self.skip_ws();
-            members.push((key, self.value(depth)?));
+            let value = self.value(depth)?;
+            self.members.push((key, value));
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    return Ok(Json::Object(members));
+                    return Ok(Json::Object(self.members.split_off(base)));
                 }
                 _ => return Err(self.error("Expecting ',' delimiter")),
             }
@@ -331,6 +374,17 @@ impl<'a> Reader<'a> {
             return Ok(Some(Json::Float(value)));
         }
         debug_assert_eq!(int_end, self.pos);
+        let (negative, digits) = match text.as_bytes() {
+            [b'-', rest @ ..] => (true, rest),
+            all => (false, all),
+        };
+        if digits.len() <= 18 {
+            // At most 18 digits: no overflow; the grammar above made them all digits.
+            let magnitude = digits
+                .iter()
+                .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
+            return Ok(Some(Json::Int(if negative { -magnitude } else { magnitude })));
+        }
         if let Ok(small) = text.parse::<i64>() {
             return Ok(Some(Json::Int(small)));
         }
@@ -349,17 +403,15 @@ impl<'a> Reader<'a> {
         let begin = self.pos;
         self.pos += 1;
         let start = self.pos;
-        loop {
-            match self.peek() {
-                None => return Err(self.error_at("Unterminated string starting at", begin)),
-                Some(b'"') => {
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(&self.text[start..self.pos - 1]));
-                }
-                Some(b'\\') => break,
-                Some(0..=0x1f) => return Err(self.error("Invalid control character at")),
-                Some(_) => self.pos += 1,
+        self.pos += plain_run(&self.bytes[self.pos..]);
+        match self.peek() {
+            None => return Err(self.error_at("Unterminated string starting at", begin)),
+            Some(b'"') => {
+                self.pos += 1;
+                return Ok(Cow::Borrowed(&self.text[start..self.pos - 1]));
             }
+            Some(b'\\') => {}
+            Some(_) => return Err(self.error("Invalid control character at")),
         }
         let mut out = String::from(&self.text[start..self.pos]);
         loop {
@@ -373,9 +425,7 @@ impl<'a> Reader<'a> {
                 Some(0..=0x1f) => return Err(self.error("Invalid control character at")),
                 Some(_) => {
                     let run = self.pos;
-                    while !matches!(self.peek(), None | Some(b'"' | b'\\' | 0..=0x1f)) {
-                        self.pos += 1;
-                    }
+                    self.pos += plain_run(&self.bytes[self.pos..]);
                     out.push_str(&self.text[run..self.pos]);
                 }
             }

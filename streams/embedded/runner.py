@@ -40,7 +40,7 @@ from streams.sources.replay import read_events
 from streams.sources.simulator import generate
 from streams.stages import Count, Detect, Extract
 from streams.stages.count import windows_of
-from streams.stages.extract import JoinedLines
+from streams.stages.extract import JoinedLines, LineBlock
 
 __all__ = ["Pipeline", "Summary", "ReadShare", "run", "scenario_records", "file_records", "bad_lines", "BATCH",
            "RECORD_BYTES", "SHOWN_BAD"]
@@ -177,7 +177,11 @@ def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool],
                  share: ReadShare | None = None) -> Iterator[list[bytes]]:
     """Records of up to ``batch`` lines and about ``RECORD_BYTES``, read in large chunks.
 
-    Each record's ``origin`` is ``(path, line numbers)``, so rejected lines can be named.
+    A chunk's whole lines go to ``Extract`` as they are (a ``LineBlock``: the native
+    core strips and joins them) when they are at most ``batch``; more (short lines) are
+    split here into ``JoinedLines`` of ``batch`` lines: the same records either way.
+    Each record's ``origin`` is ``(path, line numbers)`` (a ``LineBlock``'s: ``(path,
+    number of its first line)``), so rejected lines can be named.
     """
     with open_binary(path) as handle:
         rest, number = b"", 0
@@ -190,15 +194,21 @@ def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool],
                     break
                 time.sleep(0.5)
                 continue
-            lines = (rest + chunk).split(b"\n")
-            rest = lines.pop()
-            numbered = []
-            for line in lines:
-                number += 1
-                if line := line.strip():
-                    numbered.append((number, line))
-            for i in range(0, len(numbered), batch):
-                yield [_located(path, numbered[i:i + batch])]
+            end = chunk.rfind(b"\n") + 1
+            if not end:
+                rest += chunk
+                continue
+            block, rest = LineBlock(rest + chunk[:end]), chunk[end:]
+            lines = block.newlines()
+            if lines <= batch:
+                if not block.isspace():
+                    block.origin = (str(path), number + 1)
+                    yield [block]
+            else:
+                numbered = block.numbered(number + 1)
+                for i in range(0, len(numbered), batch):
+                    yield [_located(path, numbered[i:i + batch])]
+            number += lines
         if rest.strip():
             yield [_located(path, [(number + 1, rest.strip())])]
 
@@ -221,7 +231,8 @@ def bad_lines(records: list[bytes], rejected: list[Rejected]) -> list[BadLine]:
         origin = getattr(record, "origin", None)
         if origin is not None:
             path, numbers = origin
-            for line, n in zip(record.lines(), numbers):
+            numbered = record.numbered(numbers) if isinstance(record, LineBlock) else zip(numbers, record.lines())
+            for n, line in numbered:
                 where.setdefault(line, []).append((path, n))
     out = []
     for item in rejected:

@@ -33,7 +33,7 @@ from detectors import _native
 from detectors.eventtime import MAX_FUTURE_MS, MAX_SKEW_MS, EventClock
 from detectors.records import Mention, Rejected
 
-__all__ = ["Extract", "JoinedLines", "partition_for"]
+__all__ = ["Extract", "JoinedLines", "LineBlock", "partition_for"]
 
 
 def partition_for(hashtag: str, partitions: int) -> int:
@@ -63,6 +63,31 @@ class JoinedLines(bytes):
 
     def lines(self) -> list[bytes]:
         return self[1:-1].split(b"\n,")
+
+
+class LineBlock(bytes):
+    """Whole lines of a JSON Lines file as one record, as read (each ends with a newline; the
+    last one may not).
+
+    ``Extract`` reads it as the ``JoinedLines`` of its lines, each stripped of the
+    whitespace around it and blank ones left out (the native core joins them, so
+    no ``bytes`` object is made per line): the same events and rejections.
+
+    >>> LineBlock(b' {"a":1}\\r\\n\\n x').lines(), LineBlock(b' {"a":1}\\r\\n\\n x').numbered(7)
+    ([b'{"a":1}', b'x'], [(7, b'{"a":1}'), (9, b'x')])
+    """
+
+    def numbered(self, first: int) -> list[tuple[int, bytes]]:
+        """The lines that are not blank, stripped, with their numbers (the first line is ``first``)."""
+        return [(n, line) for n, raw in enumerate(self.split(b"\n"), first) if (line := raw.strip())]
+
+    def lines(self) -> list[bytes]:
+        """The lines that are not blank, stripped: those of the ``JoinedLines`` it stands for."""
+        return [line for _, line in self.numbered(0)]
+
+    def newlines(self) -> int:
+        """``self.count(b"\\n")``, counted natively."""
+        return _native.count_newlines(self)
 
 
 class Extract:
@@ -98,7 +123,7 @@ class Extract:
         self.max_skew_ms = max_skew_ms
         self.wall_clock = _wall_ms if wall_clock is None else wall_clock
         self._clocks: dict[object, EventClock] = {}
-        self._core = _native.Extractor(base_ms, partitions, JoinedLines, MAX_FUTURE_MS, max_skew_ms)
+        self._core = _native.Extractor(base_ms, partitions, JoinedLines, MAX_FUTURE_MS, max_skew_ms, LineBlock)
         self._posts = self._engagements = 0
         """Posts and engagements of the last batch (for metrics)."""
 
