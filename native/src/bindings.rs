@@ -145,7 +145,8 @@ impl Extractor {
     ) -> PyResult<(Batch, Clock)> {
         let items: Vec<Bound<'py, PyAny>> = values.iter().collect();
         let is = |kind: &Option<Py<PyType>>, item: &Bound<'py, PyAny>| {
-            kind.as_ref().is_some_and(|t| item.get_type().is(t.bind(py)))
+            kind.as_ref()
+                .is_some_and(|t| item.get_type().is(t.bind(py)))
         };
         // Records of lines become the joined records their lines make (blank ones: none).
         let mut joined_lines = Vec::new();

@@ -252,7 +252,7 @@ impl Extractor {
                 Ok((text, python)) => match parse(&text, python) {
                     Err(error) => bad.push(whole(error.reason_detail())),
                     Ok((doc, spans)) => {
-                        let mut events = Vec::new();
+                        let mut events = Vec::with_capacity(spans.as_ref().map_or(1, Vec::len));
                         let record = Record {
                             doc: &doc,
                             spans,
@@ -376,7 +376,8 @@ struct Record<'j, 'v> {
 /// `JoinedLines.join` makes of them: `[line\n,line...]`, each line without the ASCII
 /// whitespace around it (`bytes.strip`), blank lines left out; None if every line is blank.
 pub fn join_lines(chunk: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(chunk.len() + 2);
+    let lines = memchr::memchr_iter(b'\n', chunk).count();
+    let mut out = Vec::with_capacity(chunk.len() + lines + 2);
     out.push(b'[');
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', chunk).chain([chunk.len()]);

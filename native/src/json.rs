@@ -383,7 +383,11 @@ impl<'a> Reader<'a> {
             let magnitude = digits
                 .iter()
                 .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
-            return Ok(Some(Json::Int(if negative { -magnitude } else { magnitude })));
+            return Ok(Some(Json::Int(if negative {
+                -magnitude
+            } else {
+                magnitude
+            })));
         }
         if let Ok(small) = text.parse::<i64>() {
             return Ok(Some(Json::Int(small)));
