@@ -21,6 +21,7 @@ pub mod eventtime;
 pub mod extract;
 mod hashing;
 pub mod hashtags;
+pub mod inflate;
 pub mod json;
 mod json_text;
 pub mod longtail;
@@ -57,6 +58,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalise_hashtag, m)?)?;
     m.add_function(wrap_pyfunction!(extract_hashtags, m)?)?;
     m.add_class::<pywindows::WindowAggregator>()?;
+    m.add_class::<inflate::GunzipStream>()?;
     m.add_class::<pydetect::ClosedWindows>()?;
     m.add_class::<pydetect::Moments>()?;
     m.add_class::<pydetect::DecayingCountMin>()?;

@@ -183,7 +183,7 @@ def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool],
     Each record's ``origin`` is ``(path, line numbers)`` (a ``LineBlock``'s: ``(path,
     number of its first line)``), so rejected lines can be named.
     """
-    with open_binary(path) as handle:
+    with open_binary(path, native=True) as handle:
         rest, number = b"", 0
         while True:
             chunk = handle.read(RECORD_BYTES)
@@ -211,6 +211,8 @@ def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool],
             number += lines
         if rest.strip():
             yield [_located(path, [(number + 1, rest.strip())])]
+        if not follow and hasattr(handle, "finish"):
+            handle.finish()
 
 
 def _located(path: Path, numbered: list[tuple[int, bytes]]) -> JoinedLines:

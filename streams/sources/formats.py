@@ -56,14 +56,74 @@ class BadLine:
         return f"{self.path}:{self.line}: {self.reason}: {self.detail}"
 
 
-def open_binary(path: Path) -> io.BufferedIOBase:
-    """The file's bytes, gunzipped if it starts with the gzip magic bytes."""
+def open_binary(path: Path, native: bool = False) -> io.BufferedIOBase:
+    """The file's bytes, gunzipped if it starts with the gzip magic bytes.
+
+    ``native``: a gzip file is read through ``NativeGunzip`` (``read(n)`` and
+    ``finish()`` only, about twice as fast as the ``gzip`` module)."""
     try:
         with open(path, "rb") as probe:
             gz = probe.read(2) == b"\x1f\x8b"
-        return gzip.open(path, "rb") if gz else open(path, "rb")
+        if gz:
+            return NativeGunzip(path) if native else gzip.open(path, "rb")
+        return open(path, "rb")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+class NativeGunzip:
+    """A gzip file's bytes, inflated by the native core (``detectors._native.GunzipStream``,
+    zlib-rs): ``read(n)`` gives exactly ``n`` bytes until the end of the data, as
+    ``gzip.open(path).read(n)`` does; ``finish()`` at the end raises ``InputError`` if
+    the file stops inside a member (a file still being written can be read further
+    first). A corrupt stream raises ``InputError`` too.
+
+    >>> import tempfile; path = Path(tempfile.mkdtemp()) / "a.gz"; _ = path.write_bytes(gzip.compress(b"abcdef"))
+    >>> with NativeGunzip(path) as f: f.read(4), f.read(4), f.read(4), f.finish()
+    (b'abcd', b'ef', b'', None)
+    """
+
+    PIECE = 64 * 1024
+    """Compressed bytes read at a time."""
+
+    def __init__(self, path: Path):
+        from detectors._native import GunzipStream
+        self.path = path
+        self.fileobj = open(path, "rb")
+        self._stream = GunzipStream()
+        self._parts: list = []
+        self._have = 0
+
+    def read(self, n: int) -> bytes:
+        while self._have < n:
+            data = self.fileobj.read(self.PIECE)
+            if not data:
+                break
+            try:
+                out = self._stream.feed(data)
+            except ValueError as exc:
+                raise InputError(f"cannot read {self.path}: {exc}") from None
+            self._parts.append(out)
+            self._have += len(out)
+        joined = memoryview(b"".join(self._parts))
+        self._parts = [joined[n:]] if len(joined) > n else []
+        self._have = max(len(joined) - n, 0)
+        return bytes(joined[:n])
+
+    def finish(self) -> None:
+        try:
+            self._stream.finish()
+        except ValueError as exc:
+            raise InputError(f"cannot read {self.path}: {exc}") from None
+
+    def close(self) -> None:
+        self.fileobj.close()
+
+    def __enter__(self) -> NativeGunzip:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _canonical(obj: object) -> dict:

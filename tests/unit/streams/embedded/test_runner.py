@@ -96,6 +96,34 @@ def test_count_series_errors_name_the_line(tmp_path, text, message):
         count_series(path)
 
 
+def _lines_file(path, n=3000):
+    good = {"v": 1, "type": "post", "ts": 1_736_640_000_000, "author": "a", "text": "hi #cats"}
+    return b"".join(json.dumps({**good, "id": f"p{i}", "ts": good["ts"] + i}).encode() + b"\n" for i in range(n))
+
+
+def test_a_gzip_file_of_several_members_gives_the_records_of_its_bytes(tmp_path):
+    """Read natively, a gzip file (members one after another, zero padding between them) gives
+    the records the same bytes give uncompressed: gzip.open's chunks, so the same records."""
+    data = _lines_file(tmp_path) + b"{not json\n" + _lines_file(tmp_path, 20)
+    plain, packed = tmp_path / "a.jsonl", tmp_path / "a.jsonl.gz"
+    plain.write_bytes(data)
+    packed.write_bytes(gzip.compress(data[:70_000]) + b"\0\0" + gzip.compress(data[70_000:], 1))
+    assert list(file_records([packed], batch=500)) == list(file_records([plain], batch=500))
+    summary = run(file_records([packed]), Pipeline(Settings()))
+    assert (summary.posts, summary.rejected) == (3020, 1)
+    assert [str(b) for b in summary.bad] == [f"{packed}:3001: bad_json: Expecting property name enclosed in "
+                                             "double quotes: line 1 column 2 (char 1)"]
+
+
+@pytest.mark.parametrize("cut, message", [(-9, "ended before the end-of-stream marker"), (30, "not a valid gzip")])
+def test_a_truncated_or_corrupt_gzip_file_is_an_input_error(tmp_path, cut, message):
+    path = tmp_path / "cut.jsonl.gz"
+    packed = gzip.compress(_lines_file(tmp_path))
+    path.write_bytes(packed[:cut] if cut < 0 else packed[:cut] + bytes(b ^ 0x55 for b in packed[cut:]))
+    with pytest.raises(InputError, match=f"cannot read {path}: .*{message}"):
+        list(file_records([path]))
+
+
 def test_missing_input_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         list(file_records([tmp_path / "nope.jsonl"]))

@@ -4,7 +4,9 @@ import zlib
 import pytest
 
 from streams.stages import Extract, partition_for
-from streams.stages.extract import JoinedLines
+from hypothesis import given, strategies as st
+
+from streams.stages.extract import JoinedLines, LineBlock
 
 EVENTS = [
     {"v": 1, "type": "post", "id": "p1", "ts": 1_000, "author": "a", "text": "#RedNote hello #小红书",
@@ -52,6 +54,24 @@ def test_joined_lines_with_a_bad_line_reject_only_that_line():
     by_partition, rejected = Extract(60_000, 1).process([JoinedLines.join(lines)])
     assert [(r.reason, r.raw) for r in rejected] == [("bad_json", b'{"v":1,"type":"post",')]
     assert flat(by_partition) == flat(Extract(60_000, 1).process([json.dumps(EVENTS).encode()])[0])
+
+
+_LINE_PARTS = [json.dumps(e) for e in EVENTS] + [
+    "", " ", "\t", "\r", "\x0b", "\x0c", "{", "}", ",", "[", "]", '{"v":1}', "17", "\xff", "x", "\u00e9"]
+
+
+@given(st.lists(st.lists(st.sampled_from(_LINE_PARTS), max_size=4).map("".join), max_size=12),
+       st.booleans())
+def test_a_line_block_is_read_as_the_joined_lines_of_its_stripped_lines(lines, last_newline):
+    """``LineBlock`` (lines as read, joined natively) gives what ``JoinedLines`` of its lines gives."""
+    block = "\n".join(lines) + ("\n" if last_newline and lines else "")
+    block = LineBlock(block.encode("utf-8", "surrogateescape").replace(b"\xc3\xbf", b"\xff"))
+    kept = [line.strip() for line in block.split(b"\n") if line.strip()]
+    assert block.lines() == kept
+    assert block.newlines() == block.count(b"\n")
+    native = Extract(60_000, 2).process([block])
+    joined = Extract(60_000, 2).process([JoinedLines.join(kept)] if kept else [])
+    assert (flat(native[0]), native[1]) == (flat(joined[0]), joined[1])
 
 
 def test_json_that_the_fast_decoder_refuses_is_still_decoded_as_json():
