@@ -86,6 +86,16 @@ def admit_time(ts: int, clock: int, pending: int | None, now_ms: int | None = No
 def count_newlines(data: bytes, /) -> int:
     """The number of newline bytes in ``data`` (``data.count(b"\\n")``, without its byte loop)."""
 
+class GunzipStream:
+    """A gzip stream given in pieces (members one after another, zero padding between them
+    skipped), inflated by zlib-rs: no I/O."""
+
+    def __init__(self) -> None: ...
+    def feed(self, data: bytes, /) -> bytes:
+        """The bytes this piece decompresses to (possibly none); ValueError if it is corrupt."""
+    def finish(self) -> None:
+        """The end of the stream: ValueError if it stops inside a member."""
+
 def parse_event(value: bytes, /) -> tuple[int, PostFields | EngagementFields | tuple[str, str]]:
     """One JSON document as an event: (0 | 1, fields), or (-1, (reason, detail))."""
 
