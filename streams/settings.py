@@ -74,6 +74,7 @@ class Settings:
     web_port: int = 6066
     metrics_port: int = 9464
     top_k: int = 50
+    max_tags: int = 20_000  # hashtags the count stage tracks exactly per mentions partition (the rest: sketches)
     data_dir: str = "~/.local/share/trendwatch"
     log_level: str = "INFO"
     bind: str = "127.0.0.1"  # address of every HTTP endpoint (metrics, Faust's web server)
@@ -98,6 +99,8 @@ class Settings:
             raise UsageError("--partitions must be at least 1")
         if self.top_k < 1:
             raise UsageError(f"--top-k must be at least 1, not {self.top_k}")
+        if self.max_tags < 1:
+            raise UsageError(f"--max-tags must be at least 1, not {self.max_tags}")
         if self.idle_flush <= 0:
             raise UsageError(f"--idle-flush must be a positive number of seconds, not {self.idle_flush}")
         if self.broker_wait < 0:

@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
                    "before stopping with an error; 0 waits for ever [env TRENDWATCH_BROKER_WAIT; default 300].")
 @click.option("--top-k", type=int, default=None,
               help="Hashtags with their own series on /metrics [env TRENDWATCH_TOP_K; default 50].")
+@click.option("--max-tags", type=int, default=None,
+              help="Hashtags counted exactly per mentions partition; past it new ones go to Count-Min "
+                   "sketches until promoted (bounds memory under a flood of distinct hashtags) "
+                   "[env TRENDWATCH_MAX_TAGS; default 20000].")
 @click.option("--app-id", default=None, help="Faust app id = consumer group [env TRENDWATCH_APP_ID].")
 @click.option("--group-instance-id", default=None, metavar="ID",
               help="This worker's static member id in the consumer group, the same across its restarts and "

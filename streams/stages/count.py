@@ -75,6 +75,7 @@ class Count:
 
     @classmethod
     def from_settings(cls, settings, sources=(), metrics=None, **kwargs) -> Count:
+        kwargs.setdefault("max_tags", settings.max_tags)
         return cls(settings.window_ms, settings.lateness_ms, settings.late_policy, sources, metrics, **kwargs)
 
     @property

@@ -9,6 +9,11 @@ so committed offsets never pass un-checkpointed state. After a restart or a
 rebalance ``restore`` rebuilds a partition's stage from the latest value of
 every key, and the stage skips what its state already holds (by source offset).
 
+No record is larger than ``streams.worker.chunks.CHUNK_BYTES``: a larger value (a
+sketch window under a flood of distinct hashtags) goes as chunks and a head at its
+key (``streams.worker.chunks``); ``restore`` joins them, and chunks no head names
+(a checkpoint cut short) or that a newer head replaced are deleted by the next snapshot.
+
 Examples
 --------
 >>> from detectors.records import Mention
@@ -27,10 +32,12 @@ Examples
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Callable, Iterable
 
 from streams.stages import Count
+from streams.worker import chunks
 
 __all__ = ["PartitionCounts"]
 
@@ -47,6 +54,11 @@ class PartitionCounts:
         self.flushed: set[int] = set()
         """Partitions idle-flushed since their last input."""
         self._changed: set[int] = set()
+        self._chunks: dict[int, dict[str, list[bytes]]] = {}
+        """The chunk keys of every chunked unit value on the changelog, per partition."""
+        self._garbage: dict[int, list[bytes]] = {}
+        """Chunk keys to delete with the next snapshot (no head names them), per partition."""
+        self._writes = 0
 
     def get(self, partition: int, table_items: Callable[[], Iterable[tuple[bytes, bytes]]]) -> Count:
         """The stage of ``partition``, restored from ``table_items()`` the first time."""
@@ -60,20 +72,35 @@ class PartitionCounts:
 
     def _restore(self, partition: int, table_items) -> Count:
         prefix = f"{partition}/".encode()
-        items = {}
+        chunk_prefix = chunks.CHUNK_PREFIX + prefix
+        items, pieces, live = {}, {}, {}
         for key, value in table_items:
-            if key.startswith(prefix) and value is not None:
+            if value is None:
+                continue
+            if key.startswith(prefix):
                 items[key[len(prefix):].decode("utf-8")] = bytes(value)
+            elif key.startswith(chunk_prefix):
+                pieces[key] = value
+        for unit, value in items.items():
+            if chunks.is_head(value):
+                key = prefix + unit.encode("utf-8")
+                items[unit] = chunks.join(key, value, pieces.get)
+                live[unit] = chunks.chunk_keys(key, value)
+        named = {key for keys in live.values() for key in keys}
+        self._chunks[partition] = live
+        self._garbage[partition] = sorted(key for key in pieces if key not in named)
         count = self.make_count()
         count.restore(items)
-        log.info("partition %d: restored %d checkpointed units, applied offsets %s",
-                 partition, len(items), count.applied)
+        log.info("partition %d: restored %d checkpointed units (%d chunked), applied offsets %s",
+                 partition, len(items), len(live), count.applied)
         return count
 
     def keep_only(self, partitions: set[int]) -> None:
         """Forget the stages of partitions no longer assigned here."""
         for partition in [p for p in self.counts if p not in partitions]:
             del self.counts[partition]
+            self._chunks.pop(partition, None)
+            self._garbage.pop(partition, None)
             self.last_input.pop(partition, None)
             self.flushed.discard(partition)
             self._changed.discard(partition)
@@ -94,14 +121,30 @@ class PartitionCounts:
         return sum(c.aggregator.tracked_tags for c in self.counts.values())
 
     def snapshot(self) -> list[tuple[int, bytes, bytes | None]]:
-        """Changelog records for every change since the last snapshot (meta key last)."""
+        """Changelog records for every change since the last snapshot (meta key last, then the deletion
+        of chunks no head names any more), each value at most ``chunks.CHUNK_BYTES``."""
         records = []
-        for partition in sorted(self._changed):
+        self._writes += 1
+        token = f"{os.getpid():x}.{time.time_ns():x}.{self._writes:x}"  # never the same twice
+        for partition in sorted(self._changed | self._garbage.keys()):
             count = self.counts.get(partition)
             if count is None:
                 continue
-            for unit, value in count.checkpoint().items():
-                key = f"{partition}/{unit}".encode("utf-8")
-                records.append((partition, key, value))
+            live = self._chunks.setdefault(partition, {})
+            garbage = self._garbage.pop(partition, [])
+            large = []
+            if partition in self._changed:
+                for unit, value in count.checkpoint().items():
+                    key = f"{partition}/{unit}".encode("utf-8")
+                    written = chunks.records(key, value, token)
+                    records.extend((partition, k, v) for k, v in written)
+                    garbage.extend(live.pop(unit, ()))
+                    if len(written) > 1:
+                        live[unit] = [k for k, _ in written[:-1]]
+                        large.append(len(value))
+            if large:
+                log.info("partition %d: %d checkpoint value(s) over %d bytes sent in chunks, largest %d bytes",
+                         partition, len(large), chunks.CHUNK_BYTES, max(large))
+            records.extend((partition, key, None) for key in garbage)
         self._changed.clear()
         return records

@@ -36,14 +36,13 @@ import orjson
 from detectors.records import Window
 from streams.stages import Detect
 from streams.worker.acks import AckAfterCheckpoint
+from streams.worker.chunks import CHUNK_BYTES, split
 from streams.worker.window_records import WATERMARK_KEY, decode_windows
 
 __all__ = ["DetectFlow", "CHUNK_BYTES", "KEEP_MOMENTS"]
 
 log = logging.getLogger(__name__)
 
-CHUNK_BYTES = 512 * 1024
-"""State is written as chunks of at most this size (Kafka messages stay small)."""
 KEEP_MOMENTS = 48
 """Moments remembered to recognise a window published again: the latest ``2 * KEEP_MOMENTS``
 (size, end) pairs, about 7 hours with 5-minute and 1-hour windows. The count agent checkpoints
@@ -181,15 +180,15 @@ class DetectFlow(AckAfterCheckpoint):
     def state_records(self) -> list:
         """The detector state, for the table's changelog (``AckAfterCheckpoint``), if it changed.
 
-        Chunks alternate between two slots and the head naming the slot is
-        written last, so a crash while writing leaves the previous state whole.
+        Chunks (at most ``streams.worker.chunks.CHUNK_BYTES`` each) alternate between two slots and
+        the head naming the slot is written last, so a crash while writing leaves the previous state whole.
         """
         if not self._dirty or self.detect is None:
             return []
         state = (self.detect.snapshot(), self.seen, self.buffer, self.watermarks, self.released, self.flushed,
                  self._held)
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-        chunks = [blob[i:i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
+        chunks = split(blob, CHUNK_BYTES)
         self._slot, self._dirty = 1 - self._slot, False
         changelog = self.table.changelog_topic.get_topic_name()
         records = [(changelog, f"detect/{self._slot}/{i}".encode(), chunk, 0) for i, chunk in enumerate(chunks)]
