@@ -102,9 +102,10 @@ impl Cell {
     }
 
     pub fn add(&mut self, mention: &Mention, exact: usize) {
-        self.posts += mention.posts;
-        self.views += mention.views;
-        self.new_authors += mention.new_authors;
+        // Saturating: an engagement may carry up to i64::MAX views (hostile input must not wrap).
+        self.posts = self.posts.saturating_add(mention.posts);
+        self.views = self.views.saturating_add(mention.views);
+        self.new_authors = self.new_authors.saturating_add(mention.new_authors);
         self.authors.add(mention, exact);
     }
 }
@@ -131,6 +132,16 @@ mod tests {
         let buf = with_authors(&[2, 4, 6, 8, 10]);
         known.add(&read_all(&buf).unwrap()[0], 10);
         assert!(matches!(known, Authors::Sketch(_)));
+    }
+
+    #[test]
+    fn counts_saturate_instead_of_wrapping() {
+        let mut buf = Vec::new();
+        write_mention(&mut buf, "t", 0, 0, 1, i64::MAX, 0, &mut vec![1]).unwrap();
+        let mention = &read_all(&buf).unwrap()[0];
+        let mut cell = Cell::of(mention, 10, false);
+        cell.add(mention, 10);
+        assert_eq!((cell.posts, cell.views), (2, i64::MAX));
     }
 
     #[test]

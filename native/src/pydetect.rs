@@ -329,8 +329,8 @@ impl Moments {
                 }
                 continue;
             }
-            rest_posts += w.posts;
-            rest_views += w.views;
+            rest_posts = rest_posts.saturating_add(w.posts);
+            rest_views = rest_views.saturating_add(w.views);
             if !slow {
                 self.staged.push(Deferred {
                     tag: w.tag.clone(),

@@ -176,14 +176,15 @@ impl CountMin {
     fn add(&mut self, p: usize, count: i64) {
         match &mut self.counts {
             Counters::Sparse(map) => {
-                *map.entry(p as u32).or_insert(0) += count;
+                let c = map.entry(p as u32).or_insert(0);
+                *c = c.saturating_add(count);
                 if map.len() > self.width * CM_DEPTH / 16 {
                     let mut dense = vec![0i64; self.width * CM_DEPTH];
                     map.iter().for_each(|(&i, &c)| dense[i as usize] = c);
                     self.counts = Counters::Dense(dense);
                 }
             }
-            Counters::Dense(counts) => counts[p] += count,
+            Counters::Dense(counts) => counts[p] = counts[p].saturating_add(count),
         }
     }
 
@@ -191,7 +192,7 @@ impl CountMin {
         for &p in positions {
             self.add(p, count);
         }
-        self.total += count;
+        self.total = self.total.saturating_add(count);
     }
 
     /// The smallest counter of the key: never below its count.
@@ -212,7 +213,8 @@ impl CountMin {
             c - (self.total - c).div_euclid(others)
         });
         rows.sort_unstable();
-        let median = (rows[CM_DEPTH / 2 - 1] + rows[CM_DEPTH / 2]).div_euclid(2);
+        let middle = i128::from(rows[CM_DEPTH / 2 - 1]) + i128::from(rows[CM_DEPTH / 2]);
+        let median = middle.div_euclid(2) as i64; // within the two rows' range: no overflow
         median.clamp(0, self.estimate(positions).max(0))
     }
 
@@ -288,6 +290,18 @@ mod tests {
         let mut hll = HyperLogLog::new();
         hll.add_hash(0b11 << 54);
         assert_eq!(hll.registers()[3], 55);
+    }
+
+    #[test]
+    fn count_min_saturates_under_huge_counts() {
+        let mut cm = CountMin::with_width(CM_WIDTH);
+        let (a, b) = (cm.positions(1), cm.positions(2));
+        for _ in 0..3 {
+            cm.update(&a, i64::MAX);
+            cm.update(&b, i64::MAX / 2);
+        }
+        assert_eq!(cm.estimate(&a), i64::MAX);
+        assert!(cm.corrected(&a) >= 0 && cm.corrected(&b) >= 0);
     }
 
     #[test]

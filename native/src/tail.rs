@@ -37,7 +37,7 @@ impl Aggregator {
 
     /// Counts `mention` of an untracked hashtag in the sketches of its open windows.
     pub(crate) fn sketch(&mut self, mention: &Mention, keys: &[Key]) {
-        self.sketched_posts += mention.posts;
+        self.sketched_posts = self.sketched_posts.saturating_add(mention.posts);
         let h = stable_hash(mention.tag.as_bytes());
         let counts = [mention.posts, mention.views, mention.new_authors];
         let mut open: Vec<Key> = Vec::with_capacity(keys.len());

@@ -161,6 +161,22 @@ def test_extract_then_count_equals_a_direct_count():
     assert got == expected
 
 
+def test_views_near_the_largest_integer_saturate_instead_of_wrapping():
+    """Hostile but valid engagements (views up to 2**63 - 1 each), in records of their own so that
+    the count stage adds them up: the window's views stay at the largest value, never negative."""
+    top = 2**63 - 1
+    extract, count = Extract(60_000, partitions=1), Count(SIZES, lateness_ms=0)
+    out = []
+    for i in range(3):
+        value = json.dumps([{"v": 1, "type": "engagement", "post_id": f"p{i}", "ts": 1_000 + i,
+                             "hashtags": ["fyp"], "views": top}]).encode()
+        by_partition, rejected = extract.process([value])
+        assert rejected == []
+        out += count.process(by_partition.get(0, []))
+    views = {w.size_ms: w.views for w in out + count.flush() if w.hashtag == "fyp"}
+    assert views == {size: top for size in SIZES}
+
+
 PRODUCER_REQUEST_LIMIT = 1_000_000
 """Bytes a Faust producer sends in one request by default (``producer_max_request_size``): every
 checkpoint value must fit, or the worker cannot write its state."""
