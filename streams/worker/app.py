@@ -134,6 +134,10 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         gaps.keep(assigned)
         for partition, offset in flow.resume_at().items():  # after the last mentions offset it handled
             gaps.expect(settings.topic("hashtag-mentions"), partition, offset)
+        posts = {tp.partition for tp in assigned if tp.topic == settings.topic("posts")}
+        for partition, offset in flow.posts_resume_at().items():  # after the last post its counts applied
+            if partition in posts and (settings.topic("posts"), partition) not in gaps.next:
+                gaps.expect(settings.topic("posts"), partition, offset)
         if detect_flow.owns:  # restore the detector now: its view answers before the next window comes
             detect_flow.stage()
             if detect_flow.applied >= 0:  # what comes next is the window record after the last applied

@@ -299,6 +299,17 @@ class Flow(AckAfterCheckpoint):
                 records.append((changelog, HANDLED_KEY % partition, b"%d" % offset, partition))
         return records
 
+    def posts_resume_at(self) -> dict[int, int]:
+        """The ``posts`` offset after the last one whose mentions a count stage held here applied, per
+        posts partition: the extract agent has no state of its own, so after a restart it expects this
+        one (records from there to the group's commit are read again; the count stage skips what it
+        already holds), and a record the consumer skipped before a kill is still read."""
+        out: dict[int, int] = {}
+        for count in self.counts.counts.values():
+            for source, offset in count.applied.items():
+                out[int(source)] = max(out.get(int(source), 0), offset + 1)
+        return out
+
     def resume_at(self) -> dict[int, int]:
         """The next ``hashtag-mentions`` offset the count agent expects on each partition it holds (after
         the last one it handled, or saved in a checkpoint: ``HANDLED_KEY``)."""

@@ -43,12 +43,16 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from streams.kafka.security import client_config
 from streams.settings import Settings
 
-__all__ = ["Gaps", "CHECK_SECONDS", "READ_SECONDS"]
+__all__ = ["Gaps", "CHECK_SECONDS", "READ_SECONDS", "REREAD_MAX"]
 
 log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 5.0
 """Seconds between two ``committed_past`` checks."""
+REREAD_MAX = 1_000
+"""Most records below the group's commit read again after an assignment (an expectation set from a
+checkpoint further back than that is dropped for the commit: such a range is no skip, and reading
+it could pass ``READ_SECONDS``)."""
 READ_SECONDS = 60.0
 """Longest time to read a gap; past it the agent fails (and the worker stops: restart it)."""
 
@@ -59,6 +63,10 @@ class Gaps:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.next: dict[tuple[str, int], int] = {}
+        self.committed_at: dict[tuple[str, int], int] = {}
+        """The group's committed offset at the assignment, where it is past the expectation set from a
+        checkpoint: records below it are read again because the checkpoint does not show them handled,
+        not because the consumer skipped them."""
         self._consumer: KafkaConsumer | None = None
         self._group: KafkaConsumer | None = None
         self._lock = asyncio.Lock()
@@ -69,16 +77,24 @@ class Gaps:
 
     async def expect_committed(self, assigned) -> None:
         """Expect, on each of ``assigned`` (TopicPartitions) without an expectation yet, the group's
-        committed offset: where the stream starts after an assignment. On error: no expectation."""
-        wanted = [TopicPartition(tp.topic, tp.partition) for tp in assigned
-                  if (tp.topic, tp.partition) not in self.next]
+        committed offset: where the stream starts after an assignment (and note it where it is past the
+        expectation: ``committed_at``). On error: no expectation."""
+        wanted = [TopicPartition(tp.topic, tp.partition) for tp in assigned]
         if not wanted:
             return
         async with self._lock:
             committed = await asyncio.get_running_loop().run_in_executor(None, self._committed, wanted)
         for tp, offset in committed.items():
-            if offset is not None:
-                self.next.setdefault((tp.topic, tp.partition), offset)
+            key = (tp.topic, tp.partition)
+            if offset is None:
+                continue
+            if self.next.setdefault(key, offset) < offset - REREAD_MAX:
+                log.info("%s[%d]: expected offset %d from a checkpoint is more than %d records below the "
+                         "group's commit %d: starting at the commit", tp.topic, tp.partition, self.next[key],
+                         REREAD_MAX, offset)
+                self.next[key] = offset
+            elif self.next[key] < offset:
+                self.committed_at[key] = offset
 
     def _committed(self, tps: list) -> dict:
         try:
@@ -97,6 +113,7 @@ class Gaps:
         mine = {(tp.topic, tp.partition) for tp in assigned}
         for key in [k for k in self.next if k not in mine]:
             del self.next[key]
+        self.committed_at = {k: v for k, v in self.committed_at.items() if k in mine}
 
     async def missed(self, message) -> list:
         """The records skipped before ``message`` (event-like objects, in order), and ``message`` noted."""
@@ -105,8 +122,8 @@ class Gaps:
         self.next[key] = max(message.offset + 1, expected or 0)
         if expected is None or message.offset <= expected:
             return []
-        log.warning("%s[%d]: offsets %d to %d were not handed to the agent; reading them directly",
-                    message.topic, message.partition, expected, message.offset - 1)
+        self._say(key, message.offset, f"{message.topic}[{message.partition}]: offsets {expected} to "
+                                       f"{message.offset - 1} were not handed to the agent; reading them directly")
         async with self._lock:
             records = await asyncio.get_running_loop().run_in_executor(
                 None, self._read, message.topic, message.partition, expected, message.offset)
@@ -129,12 +146,21 @@ class Gaps:
             if offset is None or expected is None or offset <= expected:
                 continue
             self.next[key] = offset
-            log.warning("%s[%d]: offsets %d to %d were committed but not handed to the agent; reading them "
-                        "directly", tp.topic, tp.partition, expected, offset - 1)
+            self._say(key, offset, f"{tp.topic}[{tp.partition}]: offsets {expected} to {offset - 1} were committed "
+                                   "but not handed to the agent; reading them directly")
             async with self._lock:
                 records = await loop.run_in_executor(None, self._read, tp.topic, tp.partition, expected, offset)
             out += [_event(r) for r in records]
         return out
+
+    def _say(self, key: tuple[str, int], end: int, what: str) -> None:
+        """Log a read of the records before ``end``: a warning, unless they all lie below the offset the
+        group had committed at the assignment (``committed_at``: read again after a restart, see there)."""
+        below = self.committed_at.pop(key, None)
+        if below is not None and end <= below:
+            log.info("%s (committed, but not in this worker's checkpoint: read again)", what)
+        else:
+            log.warning("%s", what)
 
     def _read(self, topic: str, partition: int, start: int, end: int) -> list:
         if self._consumer is None:

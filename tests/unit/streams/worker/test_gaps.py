@@ -111,3 +111,41 @@ def test_a_restarted_count_agent_expects_the_offset_after_its_last_checkpointed_
 
 async def _noop(event):
     return None
+
+
+def test_records_below_the_commit_read_again_after_a_restart_are_no_warning(caplog):
+    """The extract agent's expectation after a restart comes from the count stages' applied offsets,
+    often below the group's commit (posts are acknowledged once their mentions are sent, not
+    counted): those records are read again, said at INFO; a skip past the commit is still a warning."""
+    gaps = Log(30)
+    gaps._committed = lambda tps: {tp: 10 for tp in tps}
+    gaps.expect("w", 0, 6)
+    asyncio.run(gaps.expect_committed([SimpleNamespace(topic="w", partition=0)]))
+    assert gaps.next == {("w", 0): 6} and gaps.committed_at == {("w", 0): 10}
+    with caplog.at_level("INFO", logger="streams.worker.gaps"):
+        assert offsets(gaps, 10, 11, 15) == [[6, 7, 8, 9], [], [12, 13, 14]]
+    levels = [(r.levelname, r.getMessage().split(":")[1].strip()) for r in caplog.records]
+    assert levels == [("INFO", "offsets 6 to 9 were not handed to the agent; reading them directly (committed, "
+                                "but not in this worker's checkpoint"),
+                      ("WARNING", "offsets 12 to 14 were not handed to the agent; reading them directly")]
+
+
+def test_the_extract_agent_resumes_after_the_last_post_its_counts_applied():
+    from tests.unit.streams.worker.test_checkpoint_kill import Broker, consume, count_flow, mentions
+
+    async def run():
+        flow = count_flow(Broker())
+        for ev in mentions(4):  # source 0, offsets 0..3
+            await consume(flow, flow.on_mentions, SimpleNamespace(ack=_noop), ev)
+        return flow.posts_resume_at()
+
+    assert asyncio.run(run()) == {0: 4}
+
+
+def test_an_expectation_far_below_the_commit_gives_way_to_the_commit():
+    from streams.worker.gaps import REREAD_MAX
+    gaps = Log(10)
+    gaps._committed = lambda tps: {tp: REREAD_MAX + 8 for tp in tps}
+    gaps.expect("w", 0, 5)
+    asyncio.run(gaps.expect_committed([SimpleNamespace(topic="w", partition=0)]))
+    assert gaps.next == {("w", 0): REREAD_MAX + 8} and gaps.committed_at == {}
