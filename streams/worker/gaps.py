@@ -122,8 +122,7 @@ class Gaps:
         self.next[key] = max(message.offset + 1, expected or 0)
         if expected is None or message.offset <= expected:
             return []
-        self._say(key, message.offset, f"{message.topic}[{message.partition}]: offsets {expected} to "
-                                       f"{message.offset - 1} were not handed to the agent; reading them directly")
+        self._say(key, expected, message.offset, "were not handed to the agent")
         async with self._lock:
             records = await asyncio.get_running_loop().run_in_executor(
                 None, self._read, message.topic, message.partition, expected, message.offset)
@@ -146,21 +145,22 @@ class Gaps:
             if offset is None or expected is None or offset <= expected:
                 continue
             self.next[key] = offset
-            self._say(key, offset, f"{tp.topic}[{tp.partition}]: offsets {expected} to {offset - 1} were committed "
-                                   "but not handed to the agent; reading them directly")
+            self._say(key, expected, offset, "were committed but not handed to the agent")
             async with self._lock:
                 records = await loop.run_in_executor(None, self._read, tp.topic, tp.partition, expected, offset)
             out += [_event(r) for r in records]
         return out
 
-    def _say(self, key: tuple[str, int], end: int, what: str) -> None:
-        """Log a read of the records before ``end``: a warning, unless they all lie below the offset the
-        group had committed at the assignment (``committed_at``: read again after a restart, see there)."""
-        below = self.committed_at.pop(key, None)
+    def _say(self, key: tuple[str, int], start: int, end: int, what: str) -> None:
+        """Log a read of the records from ``start`` to before ``end``: a warning, unless they all lie below
+        the offset the group had committed at the assignment (``committed_at``: read again after a
+        restart, see there)."""
+        (topic, partition), below = key, self.committed_at.pop(key, None)
         if below is not None and end <= below:
-            log.info("%s (committed, but not in this worker's checkpoint: read again)", what)
+            log.info("%s[%d]: reading offsets %d to %d again: committed, but not in this worker's checkpoint",
+                     topic, partition, start, end - 1)
         else:
-            log.warning("%s", what)
+            log.warning("%s[%d]: offsets %d to %d %s; reading them directly", topic, partition, start, end - 1, what)
 
     def _read(self, topic: str, partition: int, start: int, end: int) -> list:
         if self._consumer is None:
