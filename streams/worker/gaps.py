@@ -27,7 +27,11 @@ offset passed the expected one (the agents acknowledge only what they handled,
 so only the consumer's own acknowledgements can do that) and reads those records.
 The count agent also saves the last offset it handled with its checkpoint and
 expects the one after it on restart (``streams.worker.count_flow.HANDLED_KEY``),
-so a kill between the skip and its discovery loses nothing either.
+so a kill between the skip and its discovery loses nothing either; the extract
+agent, with no state of its own, expects the ``posts`` offset after the last one
+its count stages applied (``Flow.posts_resume_at``). That one is often below the
+group's commit (a post is acknowledged once its mentions are sent, not counted):
+the records in between are read again (``committed_at``, at most ``REREAD_MAX``).
 """
 
 from __future__ import annotations
