@@ -4,18 +4,7 @@
 same sums, bit for bit, for the same updates, decays and reads
 (``tests/unit/detectors/test_longtail_oracle.py``).
 
-A decaying Count-Min sketch: the recent share of every long-tail hashtag in fixed memory.
-
-Tags that do not matter (yet) get no state of their own. Their share of the
-volume goes into a ``depth x width`` table of exponentially decaying sums, and a
-tag's baseline is the minimum over its ``depth`` cells (Count-Min never
-under-estimates). When such a tag suddenly becomes busy, its baseline comes
-from here instead of from zero.
-
-River's ``sketch.Counter`` is the same structure for integer counts; this one
-holds decaying real-valued sums and hashes with CRC-32, so the cells a tag maps
-to are the same in every process (Python's ``hash()`` of a string is salted per
-process, which would break a pickled sketch restored elsewhere).
+What the sketch is for and how it hashes: ``detectors/longtail.py``.
 """
 
 from __future__ import annotations
@@ -30,19 +19,7 @@ _SALTS = (b"", b"\x01", b"\x02", b"\x03", b"\x04", b"\x05", b"\x06", b"\x07")
 
 
 class DecayingCountMin:
-    """Exponentially decaying sums per key in a fixed ``depth x width`` table.
-
-    Parameters
-    ----------
-    width
-        Cells per row (collisions fall as it grows).
-    depth
-        Rows, each with its own hash (1 to 8).
-    alpha
-        Weight of a new value; every ``decay()`` multiplies all cells by ``1 - alpha``.
-
-    Early on, estimates are divided by ``1 - (1 - alpha) ** steps`` so that a
-    sum started at zero is not read as a small mean.
+    """The parameters and their meaning: ``detectors.longtail.DecayingCountMin``.
 
     Examples
     --------
