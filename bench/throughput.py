@@ -6,6 +6,10 @@ run of one post per record), then measures in the same run:
 - ``raw_consumer_eps``: an aiokafka ``getmany`` loop that only decodes the JSON;
 - ``worker_eps``: one ``trendwatch worker`` subprocess (extract + count, to
   the last window update), from its first post to the count stage caught up;
+  ``worker_cpu_us_per_post`` its CPU time per post, and ``broker_cpu_us_per_post``
+  the broker's over the same interval (the broker is on the same cores: what
+  the worker writes to it and reads back costs there too; only measured when the
+  script starts the broker itself);
 - ``two_workers_eps`` on the same number of partitions, and ``scaling``
   (``two_workers_cpu_us_per_post`` is both workers' CPU time per post: the
   same as one worker's when the work splits without overhead, whatever
@@ -51,6 +55,8 @@ from streams.settings import Settings  # noqa: E402
 
 SECURITY = Settings()
 """How to connect (TLS, SASL): set once from the command line in ``main``."""
+BROKER_PID = 0
+"""The broker this script started (0: ``--broker`` given): its CPU time is measured too."""
 
 
 async def _raw(bootstrap: str, topic: str, expected: int) -> float:
@@ -123,7 +129,8 @@ def profiled(pid: int, out: str | None):
 
 def worker_run(bootstrap: str, prefix: str, expected: int, count: int, tmp: Path, partitions: int,
                timeout: float = 600, profile: str | None = None) -> dict:
-    """Posts/s of ``count`` workers from their first post to the count stage caught up."""
+    """Posts/s of ``count`` workers from their first post to the count stage caught up, their CPU time
+    per post and, when the script started the broker, the broker's over the same interval."""
     with workers(bootstrap, prefix, count, tmp, partitions) as (procs, urls), profiled(procs[0].pid, profile):
         samples, deadline, final_batches, all_read_at = [], time.monotonic() + timeout, None, None
         while time.monotonic() < deadline:
@@ -131,6 +138,7 @@ def worker_run(bootstrap: str, prefix: str, expected: int, count: int, tmp: Path
             parts = [sample(url) for url in urls]
             done = {k: sum(p[k] for p in parts) for k in ("posts", "count_batches")}
             done["cpu"] = sum(cpu_seconds(p.pid) for p in procs)
+            done["broker_cpu"] = cpu_seconds(BROKER_PID) if BROKER_PID else 0.0
             samples.append((now, done))
             if all_read_at is None and done["posts"] >= expected:
                 all_read_at = now
@@ -150,7 +158,8 @@ def worker_run(bootstrap: str, prefix: str, expected: int, count: int, tmp: Path
         rss = [peak_rss_mb(p.pid) for p in procs]
     posts_timed = expected - first["posts"]
     return {"eps": posts_timed / (end - start), "peak_rss_mb": rss,
-            "cpu_us_per_post": 1e6 * (last["cpu"] - first["cpu"]) / posts_timed}
+            "cpu_us_per_post": 1e6 * (last["cpu"] - first["cpu"]) / posts_timed,
+            "broker_cpu_us_per_post": 1e6 * (last["broker_cpu"] - first["broker_cpu"]) / posts_timed}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -181,6 +190,8 @@ def broker(given: str | None, tmp: Path):
     from streams.kafka.broker import LocalBroker, free_port
     local = LocalBroker(tmp / "kafka", port=free_port(), attached=True)
     local.start(timeout=120)
+    global BROKER_PID
+    BROKER_PID = local.status().get("pid") or 0
     try:
         yield f"kafka://{local.bootstrap}"
     finally:
@@ -204,6 +215,7 @@ def run(args, tmp: Path) -> dict:
         one = worker_run(url, f"tpa{run_id}-", args.posts, 1, tmp, args.partitions, profile=args.profile)
         result["worker_eps"] = one["eps"]
         result["worker_cpu_us_per_post"] = one["cpu_us_per_post"]
+        result["broker_cpu_us_per_post"] = one["broker_cpu_us_per_post"]
         result["ratio"] = one["eps"] / result["raw_consumer_eps"]
         if not args.skip_two:
             prepared(url, f"tpb{run_id}-", args.partitions, args.posts, args.tags)

@@ -54,6 +54,14 @@ _LAG_SECONDS = 1.0
 """How often the agents' input lag is sampled for ``/readyz``."""
 
 
+PRODUCER_BATCH_BYTES = 1_000_000
+"""Largest producer batch per partition (Faust's default, 16 KiB, sends the worker's large records and
+checkpoints in many small requests: the broker, on the same machine, then spends as much CPU per post
+as the worker); it fits the default ``message.max.bytes`` of a broker and ``producer_max_request_size``."""
+PRODUCER_LINGER_SECONDS = 0.005
+"""How long the producer waits to fill a batch (Faust's default: 0, a request per send)."""
+
+
 def create_app(settings: Settings, posts_partitions: int | None = None, web_port: int = 0,
                metrics=None, web=None, guard=None) -> faust.App:
     """The Faust app for ``settings``; ``web_port`` 0 disables Faust's web server; ``web`` see above;
@@ -68,6 +76,7 @@ def create_app(settings: Settings, posts_partitions: int | None = None, web_port
         topic_partitions=partitions, topic_replication_factor=1, table_standby_replicas=0,
         key_serializer="raw", value_serializer="raw", consumer_auto_offset_reset="earliest",
         producer_acks=-1, broker_commit_interval=1.0, stream_buffer_maxsize=128,
+        producer_max_batch_size=PRODUCER_BATCH_BYTES, producer_linger=PRODUCER_LINGER_SECONDS,
         broker_session_timeout=10.0, broker_heartbeat_interval=1.0,
         # Revocation must not wait for acknowledgements: they come with checkpoints, and the
         # new owner replays from the last one anyway (idempotent by source offset).
