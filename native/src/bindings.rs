@@ -240,13 +240,13 @@ fn event_to_python<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, P
         Event::Post(p) => {
             let tags = PyTuple::new(py, &p.hashtags)?;
             let fields = (
-                p.id,
+                p.id.as_ref(),
                 p.ts,
-                p.author,
-                p.text,
+                p.author.as_ref(),
+                p.text.as_ref(),
                 tags,
-                p.lang,
-                p.region,
+                p.lang.as_deref(),
+                p.region.as_deref(),
                 p.author_created,
             );
             (0, fields.into_pyobject(py)?).into_pyobject(py)
@@ -259,7 +259,7 @@ fn event_to_python<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, P
             );
             (
                 1,
-                (e.post_id, e.ts, tags, e.views, likes, shares).into_pyobject(py)?,
+                (e.post_id.as_ref(), e.ts, tags, e.views, likes, shares).into_pyobject(py)?,
             )
                 .into_pyobject(py)
         }

@@ -32,15 +32,17 @@ pub enum Count<'a> {
     Big(&'a str),
 }
 
+/// Strings borrow from the record's text (owned when the JSON escaped them), not from its
+/// decoded document, which can go once its events are read.
 #[derive(Debug, PartialEq)]
 pub struct Post<'a> {
-    pub id: &'a str,
+    pub id: Cow<'a, str>,
     pub ts: i64,
-    pub author: &'a str,
-    pub text: &'a str,
+    pub author: Cow<'a, str>,
+    pub text: Cow<'a, str>,
     pub hashtags: Vec<String>,
-    pub lang: Option<&'a str>,
-    pub region: Option<&'a str>,
+    pub lang: Option<Cow<'a, str>>,
+    pub region: Option<Cow<'a, str>>,
     pub author_created: Option<i64>,
 }
 
@@ -54,7 +56,7 @@ impl Post<'_> {
 
 #[derive(Debug, PartialEq)]
 pub struct Engagement<'a> {
-    pub post_id: &'a str,
+    pub post_id: Cow<'a, str>,
     pub ts: i64,
     pub hashtags: Vec<String>,
     pub views: i64,
@@ -82,40 +84,122 @@ pub trait Normaliser {
     fn normalise(&mut self, raw: &str) -> Option<String>;
 }
 
-/// A value present and not null.
-fn field<'j, 'a>(obj: &'j Json<'a>, name: &str) -> Option<&'j Json<'a>> {
-    obj.get(name).filter(|v| !matches!(v, Json::Null))
+/// The members of an event that its rules read, by name (`FIELD_NAMES`).
+pub const FIELD_NAMES: [&str; FIELDS] = [
+    "v",
+    "type",
+    "id",
+    "post_id",
+    "ts",
+    "author",
+    "text",
+    "hashtags",
+    "views",
+    "likes",
+    "shares",
+    "lang",
+    "region",
+    "author_created",
+];
+pub const FIELDS: usize = 14;
+const V: usize = 0;
+const TYPE: usize = 1;
+const ID: usize = 2;
+const POST_ID: usize = 3;
+const TS: usize = 4;
+const AUTHOR: usize = 5;
+const TEXT: usize = 6;
+const HASHTAGS: usize = 7;
+const VIEWS: usize = 8;
+const LIKES: usize = 9;
+const SHARES: usize = 10;
+const LANG: usize = 11;
+const REGION: usize = 12;
+const AUTHOR_CREATED: usize = 13;
+
+/// The index in `FIELD_NAMES` of a member's name; None for a member the rules do not read.
+#[inline]
+pub fn field_index(name: &str) -> Option<usize> {
+    Some(match name {
+        "v" => V,
+        "type" => TYPE,
+        "id" => ID,
+        "post_id" => POST_ID,
+        "ts" => TS,
+        "author" => AUTHOR,
+        "text" => TEXT,
+        "hashtags" => HASHTAGS,
+        "views" => VIEWS,
+        "likes" => LIKES,
+        "shares" => SHARES,
+        "lang" => LANG,
+        "region" => REGION,
+        "author_created" => AUTHOR_CREATED,
+        _ => return None,
+    })
 }
 
-fn require_str<'j>(obj: &'j Json, name: &str) -> Result<&'j str, Invalid> {
-    match field(obj, name) {
-        Some(Json::Str(s)) => Ok(s),
-        None => invalid("missing_field", format!("{name} is required")),
+/// The members of one JSON object that the rules read, by `field_index`: for a name given
+/// more than once the last one (as `Json::get`), null as absent.
+pub struct Fields<'j, 'a>([Option<&'j Json<'a>>; FIELDS]);
+
+impl<'j, 'a> Fields<'j, 'a> {
+    /// The fields of an object's members.
+    pub fn of_members(members: &'j [(Cow<'a, str>, Json<'a>)]) -> Self {
+        let mut found = [None; FIELDS];
+        for (key, value) in members {
+            if let Some(i) = field_index(key) {
+                found[i] = Some(value);
+            }
+        }
+        Fields(found)
+    }
+
+    /// The fields of values already found by `field_index` (the last of each name).
+    pub fn of_values(values: &'j [Option<Json<'a>>; FIELDS]) -> Self {
+        Fields(std::array::from_fn(|i| values[i].as_ref()))
+    }
+
+    /// A value present and not null.
+    #[inline]
+    fn get(&self, i: usize) -> Option<&'j Json<'a>> {
+        self.0[i].filter(|v| !matches!(v, Json::Null))
+    }
+}
+
+fn name(i: usize) -> &'static str {
+    FIELD_NAMES[i]
+}
+
+fn require_str<'a>(obj: &Fields<'_, 'a>, i: usize) -> Result<Cow<'a, str>, Invalid> {
+    match obj.get(i) {
+        Some(Json::Str(s)) => Ok(s.clone()),
+        None => invalid("missing_field", format!("{} is required", name(i))),
         Some(other) => invalid(
             "bad_type",
-            format!("{name} must be a string, not {}", other.type_name()),
+            format!("{} must be a string, not {}", name(i), other.type_name()),
         ),
     }
 }
 
-fn identifier<'j>(obj: &'j Json, name: &str) -> Result<&'j str, Invalid> {
-    let value = require_str(obj, name)?;
+fn identifier<'a>(obj: &Fields<'_, 'a>, i: usize) -> Result<Cow<'a, str>, Invalid> {
+    let value = require_str(obj, i)?;
     if value.is_empty() || (value.len() > MAX_ID_LENGTH && value.chars().count() > MAX_ID_LENGTH) {
         return invalid(
             "bad_value",
-            format!("{name} must have 1..{MAX_ID_LENGTH} characters"),
+            format!("{} must have 1..{MAX_ID_LENGTH} characters", name(i)),
         );
     }
     Ok(value)
 }
 
-fn optional_str<'j>(obj: &'j Json, name: &str) -> Result<Option<&'j str>, Invalid> {
-    match field(obj, name) {
+fn optional_str<'a>(obj: &Fields<'_, 'a>, i: usize) -> Result<Option<Cow<'a, str>>, Invalid> {
+    match obj.get(i) {
         None => Ok(None),
-        Some(Json::Str(s)) => Ok(Some(s)),
+        Some(Json::Str(s)) => Ok(Some(s.clone())),
         Some(other) => invalid(
             "bad_type",
-            format!("{name} must be a string, not {}", other.type_name()),
+            format!("{} must be a string, not {}", name(i), other.type_name()),
         ),
     }
 }
@@ -178,11 +262,11 @@ pub fn parse_timestamp(value: &Json, name: &str) -> Result<i64, Invalid> {
     }
 }
 
-fn timestamp(obj: &Json, name: &str) -> Result<i64, Invalid> {
-    match field(obj, name) {
+fn timestamp(obj: &Fields, i: usize) -> Result<i64, Invalid> {
+    match obj.get(i) {
         Some(Json::Int(ms)) if (0..MAX_TS).contains(ms) => Ok(*ms),
-        None => invalid("missing_field", format!("{name} is required")),
-        Some(other) => parse_timestamp(other, name),
+        None => invalid("missing_field", format!("{} is required", name(i))),
+        Some(other) => parse_timestamp(other, name(i)),
     }
 }
 
@@ -220,8 +304,8 @@ fn given_hashtags(value: &Json, norm: &mut dyn Normaliser) -> Result<Vec<String>
     Ok(tags)
 }
 
-fn post<'j>(obj: &'j Json, norm: &mut dyn Normaliser) -> Result<Post<'j>, Invalid> {
-    let text = require_str(obj, "text")?;
+fn post<'a>(obj: &Fields<'_, 'a>, norm: &mut dyn Normaliser) -> Result<Post<'a>, Invalid> {
+    let text = require_str(obj, TEXT)?;
     if text.len() > MAX_TEXT_LENGTH {
         let n = text.chars().count();
         if n > MAX_TEXT_LENGTH {
@@ -231,18 +315,18 @@ fn post<'j>(obj: &'j Json, norm: &mut dyn Normaliser) -> Result<Post<'j>, Invali
             );
         }
     }
-    let id = identifier(obj, "id")?;
-    let ts = timestamp(obj, "ts")?;
-    let author = identifier(obj, "author")?;
-    let hashtags = match field(obj, "hashtags") {
-        None => crate::hashtags::extract_hashtags_with(text, &mut |raw| norm.normalise(raw)),
+    let id = identifier(obj, ID)?;
+    let ts = timestamp(obj, TS)?;
+    let author = identifier(obj, AUTHOR)?;
+    let hashtags = match obj.get(HASHTAGS) {
+        None => crate::hashtags::extract_hashtags_with(&text, &mut |raw| norm.normalise(raw)),
         Some(given) => given_hashtags(given, norm)?,
     };
-    let lang = optional_str(obj, "lang")?;
-    let region = optional_str(obj, "region")?;
-    let author_created = match field(obj, "author_created") {
+    let lang = optional_str(obj, LANG)?;
+    let region = optional_str(obj, REGION)?;
+    let author_created = match obj.get(AUTHOR_CREATED) {
         None => None,
-        Some(_) => Some(timestamp(obj, "author_created")?),
+        Some(_) => Some(timestamp(obj, AUTHOR_CREATED)?),
     };
     Ok(Post {
         id,
@@ -256,8 +340,9 @@ fn post<'j>(obj: &'j Json, norm: &mut dyn Normaliser) -> Result<Post<'j>, Invali
     })
 }
 
-fn count<'j>(obj: &'j Json, name: &str, required: bool) -> Result<Count<'j>, Invalid> {
-    match field(obj, name) {
+fn count<'a>(obj: &Fields<'_, 'a>, i: usize, required: bool) -> Result<Count<'a>, Invalid> {
+    let name = name(i);
+    match obj.get(i) {
         Some(Json::Int(v)) if *v < 0 => {
             invalid("bad_value", format!("{name} must not be negative, got {v}"))
         }
@@ -275,14 +360,17 @@ fn count<'j>(obj: &'j Json, name: &str, required: bool) -> Result<Count<'j>, Inv
     }
 }
 
-fn engagement<'j>(obj: &'j Json, norm: &mut dyn Normaliser) -> Result<Engagement<'j>, Invalid> {
-    let Some(tags) = field(obj, "hashtags") else {
+fn engagement<'a>(
+    obj: &Fields<'_, 'a>,
+    norm: &mut dyn Normaliser,
+) -> Result<Engagement<'a>, Invalid> {
+    let Some(tags) = obj.get(HASHTAGS) else {
         return invalid("missing_field", "hashtags is required".into());
     };
-    let post_id = identifier(obj, "post_id")?;
-    let ts = timestamp(obj, "ts")?;
+    let post_id = identifier(obj, POST_ID)?;
+    let ts = timestamp(obj, TS)?;
     let hashtags = given_hashtags(tags, norm)?;
-    let views = match count(obj, "views", true)? {
+    let views = match count(obj, VIEWS, true)? {
         Count::Small(v) => v,
         Count::Big(t) => {
             return invalid(
@@ -291,8 +379,8 @@ fn engagement<'j>(obj: &'j Json, norm: &mut dyn Normaliser) -> Result<Engagement
             )
         }
     };
-    let likes = count(obj, "likes", false)?;
-    let shares = count(obj, "shares", false)?;
+    let likes = count(obj, LIKES, false)?;
+    let shares = count(obj, SHARES, false)?;
     Ok(Engagement {
         post_id,
         ts,
@@ -304,14 +392,22 @@ fn engagement<'j>(obj: &'j Json, norm: &mut dyn Normaliser) -> Result<Engagement
 }
 
 /// Validate one decoded event, as `detectors.events.parse_event` does.
-pub fn parse_event<'j>(obj: &'j Json, norm: &mut dyn Normaliser) -> Result<Event<'j>, Invalid> {
-    if !matches!(obj, Json::Object(_)) {
+pub fn parse_event<'a>(value: &Json<'a>, norm: &mut dyn Normaliser) -> Result<Event<'a>, Invalid> {
+    let Json::Object(members) = value else {
         return invalid(
             "not_object",
-            format!("an event must be a JSON object, not {}", obj.type_name()),
+            format!("an event must be a JSON object, not {}", value.type_name()),
         );
-    }
-    match field(obj, "v") {
+    };
+    parse_fields(&Fields::of_members(members), norm)
+}
+
+/// Validate the fields of one JSON object as an event (`parse_event` of that object).
+pub fn parse_fields<'a>(
+    obj: &Fields<'_, 'a>,
+    norm: &mut dyn Normaliser,
+) -> Result<Event<'a>, Invalid> {
+    match obj.get(V) {
         Some(Json::Int(1)) => {}
         None => return invalid("missing_field", "v is required".into()),
         Some(other) => {
@@ -321,7 +417,7 @@ pub fn parse_event<'j>(obj: &'j Json, norm: &mut dyn Normaliser) -> Result<Event
             )
         }
     }
-    match field(obj, "type") {
+    match obj.get(TYPE) {
         Some(Json::Str(kind)) if kind == "post" => post(obj, norm).map(Event::Post),
         Some(Json::Str(kind)) if kind == "engagement" => {
             engagement(obj, norm).map(Event::Engagement)

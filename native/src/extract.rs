@@ -7,10 +7,15 @@
 use std::collections::BTreeSet;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::events::{parse_event, Event, Invalid, Normaliser, MAX_RECORD_BYTES};
+use std::borrow::Cow;
+
+use crate::events::{
+    field_index, parse_event, parse_fields, Event, Fields, Invalid, Normaliser, FIELDS,
+    MAX_RECORD_BYTES,
+};
 use crate::eventtime::{Bounds, Clock};
 use crate::hashing::SeededHashMap;
-use crate::json::{decode_text, parse, Json};
+use crate::json::{decode_text, parse, scan_objects, Json, Members};
 
 /// Activity of one hashtag in one base bucket (a `Mention` on the Python side).
 #[derive(Debug, Clone, PartialEq)]
@@ -249,6 +254,7 @@ impl Extractor {
         } else {
             match decode_text(value) {
                 Err(message) => bad.push(whole(("bad_json", first_chars(&message, 200)))),
+                Ok((text, python)) if self.scan(&text, python, clock, bounds, sink) => {}
                 Ok((text, python)) => match parse(&text, python) {
                     Err(error) => bad.push(whole(error.reason_detail())),
                     Ok((doc, spans)) => {
@@ -282,6 +288,36 @@ impl Extractor {
             return;
         }
         rejected.append(&mut bad);
+    }
+
+    /// A record that is an object or an array of objects, every one of them a valid event
+    /// its time admits, read without building its document: its events to `sink`. False
+    /// (the clock as it was, nothing given to `sink`) for anything else, which `events`
+    /// then reads with every reason and detail.
+    fn scan(
+        &mut self,
+        text: &str,
+        python: bool,
+        clock: &mut Clock,
+        bounds: &Bounds,
+        sink: &mut dyn FnMut(&Event),
+    ) -> bool {
+        let saved = *clock;
+        let mut scan = Scan {
+            values: Default::default(),
+            tags: &mut self.tags,
+            clock,
+            bounds,
+            events: Vec::new(),
+        };
+        if !scan_objects(text, python, &mut scan) {
+            *clock = saved;
+            return false;
+        }
+        for event in &scan.events {
+            sink(event);
+        }
+        true
     }
 
     /// The valid, admitted events of a decoded record; the rest rejected with their own bytes.
@@ -337,6 +373,35 @@ impl Extractor {
     }
 }
 
+/// The events of a record as `scan_objects` reads them, while each is valid and admitted.
+struct Scan<'e, 'a> {
+    values: [Option<Json<'a>>; FIELDS],
+    tags: &'e mut TagCache,
+    clock: &'e mut Clock,
+    bounds: &'e Bounds,
+    events: Vec<Event<'a>>,
+}
+
+impl<'a> Members<'a> for Scan<'_, 'a> {
+    fn member(&mut self, key: Cow<'a, str>, value: Json<'a>) {
+        if let Some(i) = field_index(&key) {
+            self.values[i] = Some(value);
+        }
+    }
+
+    fn end(&mut self) -> bool {
+        let event = parse_fields(&Fields::of_values(&self.values), self.tags);
+        self.values = Default::default();
+        match event {
+            Ok(event) if self.clock.admit(event.ts(), self.bounds).is_none() => {
+                self.events.push(event);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Fold one event into the batch's cells.
 fn fold(base_ms: i64, event: &Event, batch: &mut Batch) {
     let ts = event.ts();
@@ -349,8 +414,8 @@ fn fold(base_ms: i64, event: &Event, batch: &mut Batch) {
                 let cell = batch.cell(tag, bucket, ts);
                 cell.posts += 1;
                 cell.new_authors += new;
-                if !cell.authors.contains(post.author) {
-                    cell.authors.insert(post.author.to_owned());
+                if !cell.authors.contains(&*post.author) {
+                    cell.authors.insert(post.author.to_string());
                 }
             }
         }

@@ -120,6 +120,41 @@ pub fn parse(text: &str, python_only: bool) -> Result<Parsed<'_>, Error> {
     Ok((value, reader.spans))
 }
 
+/// Receives the members of each object `scan_objects` reads.
+pub trait Members<'a> {
+    /// One member of the current object, its value as `parse` reads it.
+    fn member(&mut self, key: Cow<'a, str>, value: Json<'a>);
+    /// The end of the current object; false stops the scan.
+    fn end(&mut self) -> bool;
+}
+
+/// Reads a document that is one object, or an array of objects, without building it:
+/// the members of each object go to `members` in order, each value as `parse` reads it.
+/// True if the whole document was read so; false if it is anything else (another shape,
+/// not JSON, an integer beyond 64 bits) or `members` stopped the scan: `parse` then
+/// reads it, with its errors. `python_only` as for `parse`.
+pub fn scan_objects<'a>(text: &'a str, python_only: bool, members: &mut dyn Members<'a>) -> bool {
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        spans: None,
+        python_only,
+        big: false,
+        items: Vec::new(),
+        members: Vec::new(),
+    };
+    reader.skip_ws();
+    let read = match reader.peek() {
+        Some(b'{') => reader.scan_object(1, members),
+        Some(b'[') => reader.scan_array(members),
+        _ => false,
+    };
+    reader.skip_ws();
+    // An integer beyond 64 bits may become a float once the whole document is read (`parse`).
+    read && reader.pos == reader.bytes.len() && !reader.big
+}
+
 /// orjson reads integers beyond 64 bits as floats, and refuses those beyond the float range.
 fn all_big_finite(value: &Json) -> bool {
     match value {
@@ -315,6 +350,69 @@ impl<'a> Reader<'a> {
                     return Ok(Json::Object(self.members.split_off(base)));
                 }
                 _ => return Err(self.error("Expecting ',' delimiter")),
+            }
+            self.skip_ws();
+        }
+    }
+
+    /// `array` of a top-level array whose elements are all objects, read by `scan_object`.
+    fn scan_array(&mut self, members: &mut dyn Members<'a>) -> bool {
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return true;
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'{') || !self.scan_object(2, members) {
+                return false;
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return true;
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// `object`, its members given to `members` instead of kept.
+    fn scan_object(&mut self, depth: usize, members: &mut dyn Members<'a>) -> bool {
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return members.end();
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return false;
+            }
+            let Ok(key) = self.string() else {
+                return false;
+            };
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return false;
+            }
+            self.pos += 1;
+            self.skip_ws();
+            let Ok(value) = self.value(depth) else {
+                return false;
+            };
+            members.member(key, value);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return members.end();
+                }
+                _ => return false,
             }
             self.skip_ws();
         }
