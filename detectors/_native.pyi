@@ -171,6 +171,32 @@ class ClosedWindows:
     def min_start(self) -> int | None: ...
     def hashtags(self) -> set[str]: ...
 
+def encode_windows(batch: ClosedWindows, per_record: int) -> list[bytes]:
+    """``batch`` as packed ``hashtag-windows`` values of at most ``per_record`` windows each."""
+def decode_windows(value: bytes, /) -> ClosedWindows:
+    """The windows of a packed ``hashtag-windows`` value; ``ValueError`` if it is not one."""
+def windows_batch(windows: Iterable[object], /) -> ClosedWindows:
+    """``Window`` records as a batch, in order."""
+
+class WindowInbox:
+    """The detect agent's windows between their record and the model (``streams.worker.detect_flow``)."""
+
+    moments: int
+    def __init__(self, fast_ms: int, slow_ms: int, keep: int) -> None: ...
+    def add(self, batch: ClosedWindows, released: int) -> ClosedWindows:
+        """Drop other sizes and windows seen before; the late ones (end <= ``released``) back, the rest held."""
+    def release(self, upto: int | None = None) -> ClosedWindows:
+        """The held windows ending at or before ``upto`` (None: all), by end and start."""
+    def __len__(self) -> int: ...
+    def state(self) -> bytes: ...
+    @staticmethod
+    def from_state(state: bytes) -> WindowInbox: ...
+    def seen(self) -> list[tuple[int, int, list[str]]]:
+        """``(size_ms, end, hashtags)`` of the windows seen, oldest moment first."""
+    def waiting(self) -> ClosedWindows: ...
+    def load_seen(self, size_ms: int, end: int, tags: list[str]) -> None: ...
+    def load_waiting(self, batch: ClosedWindows) -> None: ...
+
 class DecayingCountMin:
     """The long-tail sketch of ``detectors.longtail`` (its Python face)."""
 

@@ -28,6 +28,7 @@ pub mod longtail;
 pub mod mentions;
 mod pydetect;
 mod pyfuncs;
+mod pyinbox;
 mod pyrepr;
 mod pywindows;
 pub mod replay;
@@ -36,6 +37,7 @@ pub mod state;
 mod tables;
 mod tail;
 pub mod timestamp;
+pub mod window_records;
 pub mod windows;
 
 /// The canonical form of one hashtag, or None if nothing valid remains.
@@ -62,6 +64,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pydetect::ClosedWindows>()?;
     m.add_class::<pydetect::Moments>()?;
     m.add_class::<pydetect::DecayingCountMin>()?;
+    m.add_class::<pyinbox::WindowInbox>()?;
+    m.add_function(wrap_pyfunction!(pyinbox::encode_windows, m)?)?;
+    m.add_function(wrap_pyfunction!(pyinbox::decode_windows, m)?)?;
+    m.add_function(wrap_pyfunction!(pyinbox::windows_batch, m)?)?;
     m.add_function(wrap_pyfunction!(pyfuncs::pack_mentions, m)?)?;
     m.add_function(wrap_pyfunction!(pyfuncs::format_size, m)?)?;
     m.add_function(wrap_pyfunction!(pyfuncs::py_stable_hash, m)?)?;

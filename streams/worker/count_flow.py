@@ -150,7 +150,7 @@ class Flow(AckAfterCheckpoint):
             source = int(headers["src"]) if "src" in headers else None
             offset = int(headers["off"]) if "off" in headers else None
             clock = int(headers["clk"]) if "clk" in headers else None
-            windows = count.process(mentions, source=source, offset=offset, clock=clock)
+            windows = count.process_batch(mentions, source=source, offset=offset, clock=clock)
         except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
             log.error("%s[%d]@%d: not a mentions message, skipped: %r", message.topic,
                       message.partition, message.offset, exc)
@@ -160,6 +160,7 @@ class Flow(AckAfterCheckpoint):
                                       force=message.partition not in self._announced)
 
     async def _publish(self, windows) -> None:
+        """Send closed windows (a native batch or ``Window`` records) as batch records."""
         for value in batches(windows):
             await self._send("hashtag-windows", WINDOWS_KEY, value, None, None)
         self.windows_published += len(windows)

@@ -33,11 +33,12 @@ import pickle
 
 import orjson
 
-from detectors.records import Window
+from detectors import _native
+from detectors._native import WindowInbox
 from streams.stages import Detect
 from streams.worker.acks import AckAfterCheckpoint
 from streams.worker.chunks import CHUNK_BYTES, split
-from streams.worker.window_records import WATERMARK_KEY, decode_windows
+from streams.worker.window_records import WATERMARK_KEY, decode_batch
 
 __all__ = ["DetectFlow", "CHUNK_BYTES", "KEEP_MOMENTS"]
 
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 
 KEEP_MOMENTS = 48
 """Moments remembered to recognise a window published again: the latest ``2 * KEEP_MOMENTS``
-(size, end) pairs, about 7 hours with 5-minute and 1-hour windows. The count agent checkpoints
+(size, end) pairs (``WindowInbox``), about 7 hours with 5-minute and 1-hour windows. The count agent checkpoints
 at least every ``streams.worker.count_flow.CHECKPOINT_EVENT_MS`` of event time, so what it
 publishes again after a kill is that recent."""
 _HEAD = b"detect/head"
@@ -62,8 +63,9 @@ class DetectFlow(AckAfterCheckpoint):
         self.windows_topic = settings.topic("hashtag-windows")
         self.detect: Detect | None = None
         self.applied = -1
-        self.seen: dict[tuple[int, int], set[str]] = {}
-        self.buffer: list[Window] = []
+        self.inbox: WindowInbox | None = None
+        """The windows between their record and the model (``detectors._native.WindowInbox``): sizes the
+        model ignores dropped, windows published again recognised, the rest held until released."""
         self.watermarks: dict[int, int] = {}
         self.released = -1
         self.flushed: set[int] = set()
@@ -83,14 +85,22 @@ class DetectFlow(AckAfterCheckpoint):
         head = items.get(_HEAD)
         if head is None:
             self.detect, self.applied = Detect.from_settings(self.settings, self.metrics, self.view), -1
-            self.seen, self.buffer, self.watermarks, self.released, self.flushed = {}, [], {}, -1, set()
+            self.inbox = self._new_inbox()
+            self.watermarks, self.released, self.flushed = {}, -1, set()
             return
         meta = orjson.loads(head)
         slot = meta["slot"]
         blob = b"".join(items[f"detect/{slot}/{i}".encode()] for i in range(meta["chunks"]))
-        model, self.seen, self.buffer, self.watermarks, self.released, *rest = pickle.loads(blob)
+        model, inbox, buffer, self.watermarks, self.released, *rest = pickle.loads(blob)
         self.flushed, self._held = rest if rest else (set(), True)  # a state saved before these two
         self.detect = Detect.restore(model, self.metrics, self.view)
+        if isinstance(inbox, bytes):
+            self.inbox = WindowInbox.from_state(inbox)
+        else:  # saved with the seen windows (a dict) and the waiting ones (Window records) in Python
+            self.inbox = self._new_inbox()
+            for (size_ms, end), tags in inbox.items():
+                self.inbox.load_seen(size_ms, end, sorted(tags))
+            self.inbox.load_waiting(_native.windows_batch(buffer))
         self.applied, self._slot = meta["offset"], slot
         log.info("detect state restored: %d bytes, windows applied up to offset %d", len(blob), self.applied)
 
@@ -108,25 +118,21 @@ class DetectFlow(AckAfterCheckpoint):
                 await self._on_watermark(int(data["partition"]), int(data["partitions"]),
                                          None if watermark is None else int(watermark), data.get("flushed") is True)
                 return
-            windows = decode_windows(event.key, event.value)
+            batch = decode_batch(event.key, event.value)
         except (orjson.JSONDecodeError, TypeError, KeyError, ValueError) as exc:
             log.error("%s[%d]@%d: not a window record, skipped: %r", message.topic, message.partition,
                       message.offset, exc)
             return
-        for window in windows:
-            if not self._fresh(window, stage):
-                continue
-            if window.window_end <= self.released:  # a moment already complete: late, scored alone
-                await self._send(stage.process([window]))
-            else:
-                self.buffer.append(window)
+        late = self.inbox.add(batch, self.released)
+        if len(late):  # windows of moments already complete: each scored alone
+            await self._send(stage.process(late))
 
     async def _on_watermark(self, partition: int, partitions: int, watermark: int | None, flushed: bool) -> None:
         if watermark is not None:
             self.watermarks[partition] = max(watermark, self.watermarks.get(partition, watermark))
         everyone = range(partitions)
         (self.flushed.add if flushed else self.flushed.discard)(partition)
-        if flushed and all(p in self.flushed for p in everyone) and (self.buffer or self._held):
+        if flushed and all(p in self.flushed for p in everyone) and (len(self.inbox) or self._held):
             await self._release(None)  # all input done: complete what is held back
             await self._send(self.detect.flush())
             self._held = False
@@ -134,29 +140,17 @@ class DetectFlow(AckAfterCheckpoint):
             await self._release(min(self.watermarks[p] for p in everyone))
 
     async def _release(self, upto: int | None) -> None:
-        """Hand the buffered windows ending at or before ``upto`` (None: all) to the stage, in order."""
-        ready = [w for w in self.buffer if upto is None or w.window_end <= upto]
-        if not ready:
+        """Hand the waiting windows ending at or before ``upto`` (None: all) to the stage, in order."""
+        ready = self.inbox.release(upto)
+        if not len(ready):
             return
-        self.buffer = [w for w in self.buffer if upto is not None and w.window_end > upto]
-        ready.sort(key=lambda w: (w.window_end, w.window_start))
-        self.released = max(self.released, ready[-1].window_end)
+        self.released = max(self.released, ready.max_end())
         self._held = True
         await self._send(self.detect.process(ready, upto))
 
-    def _fresh(self, w: Window, stage: Detect) -> bool:
-        """False for a window of a size the model ignores, or one already applied."""
-        scorer = stage.model.scorer
-        if w.size_ms not in (scorer.fast_ms, scorer.slow_ms):
-            return False
-        tags = self.seen.setdefault((w.size_ms, w.window_end), set())
-        if w.hashtag in tags:
-            return False
-        tags.add(w.hashtag)
-        if len(self.seen) > 2 * KEEP_MOMENTS:
-            for key in sorted(self.seen, key=lambda k: k[1])[:-2 * KEEP_MOMENTS]:
-                del self.seen[key]
-        return True
+    def _new_inbox(self) -> WindowInbox:
+        scorer = self.detect.model.scorer
+        return WindowInbox(scorer.fast_ms, scorer.slow_ms, 2 * KEEP_MOMENTS)
 
     async def _send(self, alerts) -> None:
         for alert in alerts:
@@ -185,7 +179,7 @@ class DetectFlow(AckAfterCheckpoint):
         """
         if not self._dirty or self.detect is None:
             return []
-        state = (self.detect.snapshot(), self.seen, self.buffer, self.watermarks, self.released, self.flushed,
+        state = (self.detect.snapshot(), self.inbox.state(), None, self.watermarks, self.released, self.flushed,
                  self._held)
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         chunks = split(blob, CHUNK_BYTES)

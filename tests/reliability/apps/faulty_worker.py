@@ -1,7 +1,7 @@
 """``trendwatch`` with a defect injected into one stage, for the agent-crash tests.
 
 ``TRENDWATCH_TEST_FAULT=extract``: ``Extract.process`` and ``Extract.process_packed`` raise on
-a record that holds ``#boom``; ``count``: ``Count.process`` raises on a mention of ``boom``
+a record that holds ``#boom``; ``count``: ``Count.process`` and ``Count.process_batch`` raise on a mention of ``boom``
 (``Mention`` records or packed mentions).
 Everything else is the real command line (``python faulty_worker.py worker ...``).
 """
@@ -41,6 +41,7 @@ if FAULT == "extract":
     Extract.process_packed = _extract(Extract.process_packed)
 elif FAULT == "count":
     Count.process = _count(Count.process)
+    Count.process_batch = _count(Count.process_batch)
 else:
     raise SystemExit(f"unknown TRENDWATCH_TEST_FAULT {FAULT!r}")
 

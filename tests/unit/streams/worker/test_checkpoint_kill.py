@@ -12,17 +12,20 @@ after a kill -9. The output must then be what an uninterrupted run gives.
 from __future__ import annotations
 
 import asyncio
+import pickle
 from collections import defaultdict
 from types import SimpleNamespace
 
 import orjson
 import pytest
 
+from detectors import _native
 from detectors.records import Mention, Window
+from streams.stages.count import windows_of
 from streams.settings import Settings
 from streams.worker.count_flow import CHECKPOINT_EVENT_MS, Flow
 from streams.worker.detect_flow import KEEP_MOMENTS, DetectFlow
-from streams.worker.window_records import WATERMARK_KEY, WINDOWS_KEY, decode_windows, encode_windows
+from streams.worker.window_records import WATERMARK_KEY, WINDOWS_KEY, batches, decode_windows
 
 MIN5 = 300_000
 
@@ -238,7 +241,7 @@ def moments(n: int = 80, surge_at: int = 60) -> list:
                  Window("cats", "5m", t, t + MIN5, posts=4, views=400, authors=4)]
         if i >= surge_at:
             batch.append(Window("earthquake", "5m", t, t + MIN5, posts=120, views=50_000, authors=110))
-        out.append(event("hashtag-windows", len(out), encode_windows(batch), key=WINDOWS_KEY))
+        out.append(event("hashtag-windows", len(out), batches(batch)[0], key=WINDOWS_KEY))
         mark = orjson.dumps({"partition": 0, "partitions": 1, "watermark": t + MIN5})
         out.append(event("hashtag-windows", len(out), mark, key=WATERMARK_KEY))
     return out
@@ -276,6 +279,47 @@ def test_a_kill_while_an_alert_or_the_state_waits_to_be_sent_keeps_the_alerts(ga
         broker, flow = await kill_while_waiting(detect_flow, lambda f: f.on_windows, events, gated, at)
         clean_broker, clean = await uninterrupted(detect_flow, lambda f: f.on_windows, events)
         return await alert_steps(broker, flow), await alert_steps(clean_broker, clean)
+
+    got, clean = asyncio.run(run())
+    assert any(step["state"] == "started" and step["hashtag"] == "earthquake" for step in clean)
+    assert got == clean
+
+
+
+def legacy(blob: bytes) -> bytes:
+    """A detect checkpoint blob as written before the inbox was native."""
+    model, inbox, _, *rest = pickle.loads(blob)
+    inbox = _native.WindowInbox.from_state(inbox)
+    seen = {(size_ms, end): set(tags) for size_ms, end, tags in inbox.seen()}
+    return pickle.dumps((model, seen, windows_of(inbox.waiting()), *rest))
+
+
+def test_a_detect_state_saved_with_its_windows_in_python_restores_and_alerts_the_same():
+    """A checkpoint written before the inbox was native (the seen windows a dict of sets, the waiting
+    ones ``Window`` records) restores into the native inbox: the run goes on as if uninterrupted."""
+    at = surge_watermark()  # the surge's window record read, its watermark not: its windows wait
+
+    async def run():
+        events = moments()
+        broker, stream = Broker(), Stream()
+        flow = detect_flow(broker)
+        for ev in events[:at]:
+            await consume(flow, flow.on_windows, stream, ev)
+        assert len(flow.inbox) and flow.inbox.moments
+        await flow.checkpoint()
+        data = broker.table("detect-changelog")
+        head = orjson.loads(data[b"detect/head"])
+        keys = [f"detect/{head['slot']}/{i}".encode() for i in range(head["chunks"])]
+        old = legacy(b"".join(data[k] for k in keys))
+        broker.log["detect-changelog"].append((keys[0], old, 0, None))
+        for key in keys[1:]:
+            broker.log["detect-changelog"].append((key, b"", 0, None))
+        restarted = detect_flow(broker)
+        assert len(restarted.inbox) == len(flow.inbox) and restarted.inbox.seen() == flow.inbox.seen()
+        for ev in events[stream.committed():]:
+            await consume(restarted, restarted.on_windows, Stream(), ev)
+        clean_broker, clean = await uninterrupted(detect_flow, lambda f: f.on_windows, events)
+        return await alert_steps(broker, restarted), await alert_steps(clean_broker, clean)
 
     got, clean = asyncio.run(run())
     assert any(step["state"] == "started" and step["hashtag"] == "earthquake" for step in clean)
