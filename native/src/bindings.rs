@@ -9,11 +9,9 @@ use pyo3::types::{PyBytes, PyInt, PyList, PyTuple, PyType};
 
 use crate::events::{self, Count, Event, Invalid};
 use crate::eventtime::{Bounds, Clock, MAX_FUTURE_MS, MAX_SKEW_MS};
-use crate::extract::{self, Batch, TagCache};
-use crate::hashing::SeededHashMap;
+use crate::extract::{self, Authors, Batch, TagCache};
 use crate::json::{decode_text, parse};
 use crate::mentions::write_mention;
-use crate::sketches::stable_hash;
 
 /// Parses, validates and pre-aggregates batches of `posts` records.
 #[pyclass(module = "detectors._native")]
@@ -21,7 +19,6 @@ pub struct Extractor {
     inner: extract::Extractor,
     joined: Option<Py<PyType>>,
     lines: Option<Py<PyType>>,
-    authors: AuthorHashes,
 }
 
 fn bytes_of<'a>(item: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
@@ -62,7 +59,6 @@ impl Extractor {
             inner,
             joined: joined_type,
             lines: lines_type,
-            authors: AuthorHashes::default(),
         })
     }
 
@@ -76,13 +72,13 @@ impl Extractor {
         pending: Option<i64>,
         now_ms: Option<i64>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let (batch, clock) = self.run(py, values, clock_of(clock, pending), now_ms)?;
+        let (batch, clock) = self.run(py, values, clock_of(clock, pending), now_ms, false)?;
         let parts = PyList::empty(py);
         for (part, cells) in batch.by_partition(self.inner.partitions) {
             let mentions = PyList::empty(py);
             for i in cells {
                 let c = &batch.cells[i];
-                let authors = PyTuple::new(py, c.authors.iter())?;
+                let authors = PyTuple::new(py, c.authors.names().collect::<Vec<_>>())?;
                 mentions.append((
                     c.tag.as_str(),
                     c.bucket,
@@ -108,7 +104,7 @@ impl Extractor {
         pending: Option<i64>,
         now_ms: Option<i64>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let (batch, clock) = self.run(py, values, clock_of(clock, pending), now_ms)?;
+        let (batch, clock) = self.run(py, values, clock_of(clock, pending), now_ms, true)?;
         let parts = PyList::empty(py);
         let mut hashes = Vec::new();
         for (part, cells) in batch.by_partition(self.inner.partitions) {
@@ -116,7 +112,9 @@ impl Extractor {
             for i in cells {
                 let c = &batch.cells[i];
                 hashes.clear();
-                hashes.extend(c.authors.iter().map(|a| self.authors.hash(a)));
+                if let Authors::Hashes(given) = &c.authors {
+                    hashes.extend_from_slice(given);
+                }
                 write_mention(
                     &mut out,
                     &c.tag,
@@ -142,6 +140,7 @@ impl Extractor {
         values: &Bound<'py, PyList>,
         mut clock: Clock,
         now_ms: Option<i64>,
+        hashed: bool,
     ) -> PyResult<(Batch, Clock)> {
         let items: Vec<Bound<'py, PyAny>> = values.iter().collect();
         let is = |kind: &Option<Py<PyType>>, item: &Bound<'py, PyAny>| {
@@ -166,30 +165,10 @@ impl Extractor {
                 records.push((bytes_of(item)?, is(&self.joined, item)));
             }
         }
-        let batch = self.inner.process(records.into_iter(), &mut clock, now_ms);
+        let batch = self
+            .inner
+            .process(records.into_iter(), &mut clock, now_ms, hashed);
         Ok((batch, clock))
-    }
-}
-
-/// Authors' `stable_hash`es, computed once per name (bounded).
-#[derive(Default)]
-struct AuthorHashes {
-    known: SeededHashMap<String, u64>,
-}
-
-const AUTHOR_CACHE_SIZE: usize = 65_536;
-
-impl AuthorHashes {
-    fn hash(&mut self, name: &str) -> u64 {
-        if let Some(h) = self.known.get(name) {
-            return *h;
-        }
-        if self.known.len() >= AUTHOR_CACHE_SIZE {
-            self.known.clear();
-        }
-        let h = stable_hash(name.as_bytes());
-        self.known.insert(name.to_owned(), h);
-        h
     }
 }
 
@@ -238,7 +217,7 @@ fn count_to_python(py: Python<'_>, count: Count) -> PyResult<Py<PyAny>> {
 fn event_to_python<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, PyTuple>> {
     match event {
         Event::Post(p) => {
-            let tags = PyTuple::new(py, &p.hashtags)?;
+            let tags = PyTuple::new(py, p.hashtags.iter().map(|t| &**t))?;
             let fields = (
                 p.id.as_ref(),
                 p.ts,
@@ -252,7 +231,7 @@ fn event_to_python<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, P
             (0, fields.into_pyobject(py)?).into_pyobject(py)
         }
         Event::Engagement(e) => {
-            let tags = PyTuple::new(py, &e.hashtags)?;
+            let tags = PyTuple::new(py, e.hashtags.iter().map(|t| &**t))?;
             let (likes, shares) = (
                 count_to_python(py, e.likes)?,
                 count_to_python(py, e.shares)?,

@@ -2,6 +2,7 @@
 //! reason codes and details of `detectors/events.py`.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::json::Json;
 use crate::pyrepr::{float_int_text, repr, str_of, str_repr};
@@ -40,7 +41,7 @@ pub struct Post<'a> {
     pub ts: i64,
     pub author: Cow<'a, str>,
     pub text: Cow<'a, str>,
-    pub hashtags: Vec<String>,
+    pub hashtags: Vec<Tag>,
     pub lang: Option<Cow<'a, str>>,
     pub region: Option<Cow<'a, str>>,
     pub author_created: Option<i64>,
@@ -58,7 +59,7 @@ impl Post<'_> {
 pub struct Engagement<'a> {
     pub post_id: Cow<'a, str>,
     pub ts: i64,
-    pub hashtags: Vec<String>,
+    pub hashtags: Vec<Tag>,
     pub views: i64,
     pub likes: Count<'a>,
     pub shares: Count<'a>,
@@ -79,9 +80,12 @@ impl Event<'_> {
     }
 }
 
+/// A normalised hashtag, shared (an extractor's cache hands out the same one for each spelling).
+pub type Tag = Arc<str>;
+
 /// Normalises one given hashtag (the extractor passes a cached one).
 pub trait Normaliser {
-    fn normalise(&mut self, raw: &str) -> Option<String>;
+    fn normalise(&mut self, raw: &str) -> Option<Tag>;
 }
 
 /// The members of an event that its rules read, by name (`FIELD_NAMES`).
@@ -270,7 +274,7 @@ fn timestamp(obj: &Fields, i: usize) -> Result<i64, Invalid> {
     }
 }
 
-fn given_hashtags(value: &Json, norm: &mut dyn Normaliser) -> Result<Vec<String>, Invalid> {
+fn given_hashtags(value: &Json, norm: &mut dyn Normaliser) -> Result<Vec<Tag>, Invalid> {
     let Json::Array(items) = value else {
         return invalid(
             "bad_type",
@@ -286,7 +290,7 @@ fn given_hashtags(value: &Json, norm: &mut dyn Normaliser) -> Result<Vec<String>
             ),
         );
     }
-    let mut tags: Vec<String> = Vec::with_capacity(items.len().min(4));
+    let mut tags: Vec<Tag> = Vec::with_capacity(items.len().min(4));
     for item in items {
         let Json::Str(raw) = item else {
             return invalid(
@@ -442,8 +446,8 @@ mod tests {
 
     struct Plain;
     impl Normaliser for Plain {
-        fn normalise(&mut self, raw: &str) -> Option<String> {
-            crate::hashtags::normalise_hashtag(raw)
+        fn normalise(&mut self, raw: &str) -> Option<Tag> {
+            crate::hashtags::normalise_hashtag(raw).map(Tag::from)
         }
     }
 

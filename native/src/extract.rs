@@ -7,10 +7,8 @@
 use std::collections::BTreeSet;
 use std::panic::{self, AssertUnwindSafe};
 
-use std::borrow::Cow;
-
 use crate::events::{
-    field_index, parse_event, parse_fields, Event, Fields, Invalid, Normaliser, FIELDS,
+    field_index, parse_event, parse_fields, Event, Fields, Invalid, Normaliser, Tag, FIELDS,
     MAX_RECORD_BYTES,
 };
 use crate::eventtime::{Bounds, Clock};
@@ -26,7 +24,48 @@ pub struct Cell {
     pub posts: i64,
     pub views: i64,
     pub new_authors: i64,
-    pub authors: BTreeSet<String>,
+    pub authors: Authors,
+}
+
+/// The authors of a cell's posts: their distinct names, or (for packed mentions) the
+/// `stable_hash` of each post's author, repeats included (`write_mention` drops them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Authors {
+    Names(BTreeSet<String>),
+    Hashes(Vec<u64>),
+}
+
+impl Authors {
+    /// The distinct names, in order (none when hashed).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        let names = match self {
+            Authors::Names(names) => Some(names.iter().map(String::as_str)),
+            Authors::Hashes(_) => None,
+        };
+        names.into_iter().flatten()
+    }
+}
+
+/// Authors' `stable_hash`es, computed once per name (bounded).
+#[derive(Debug, Default)]
+pub struct AuthorHashes {
+    known: SeededHashMap<String, u64>,
+}
+
+const AUTHOR_CACHE_SIZE: usize = 65_536;
+
+impl AuthorHashes {
+    pub fn hash(&mut self, name: &str) -> u64 {
+        if let Some(h) = self.known.get(name) {
+            return *h;
+        }
+        if self.known.len() >= AUTHOR_CACHE_SIZE {
+            self.known.clear();
+        }
+        let h = crate::sketches::stable_hash(name.as_bytes());
+        self.known.insert(name.to_owned(), h);
+        h
+    }
 }
 
 /// Input that could not be used: reason code, detail and the bytes it came from.
@@ -45,6 +84,8 @@ pub struct Batch {
     pub rejected: Vec<Rejection>,
     pub posts: u64,
     pub engagements: u64,
+    /// Authors are kept as hashes (`Authors::Hashes`), by this hasher.
+    hashes: Option<AuthorHashes>,
 }
 
 impl Batch {
@@ -65,7 +106,10 @@ impl Batch {
                     posts: 0,
                     views: 0,
                     new_authors: 0,
-                    authors: BTreeSet::new(),
+                    authors: match self.hashes {
+                        Some(_) => Authors::Hashes(Vec::new()),
+                        None => Authors::Names(BTreeSet::new()),
+                    },
                 });
                 self.cells.len() - 1
             }
@@ -97,20 +141,20 @@ pub fn partition_for(tag: &str, partitions: u32) -> u32 {
 /// Given hashtags normalised once per distinct spelling (bounded).
 #[derive(Default)]
 pub struct TagCache {
-    known: SeededHashMap<String, Option<String>>,
+    known: SeededHashMap<String, Option<Tag>>,
 }
 
 const TAG_CACHE_SIZE: usize = 65_536;
 
 impl Normaliser for TagCache {
-    fn normalise(&mut self, raw: &str) -> Option<String> {
+    fn normalise(&mut self, raw: &str) -> Option<Tag> {
         if let Some(tag) = self.known.get(raw) {
             return tag.clone();
         }
         if self.known.len() >= TAG_CACHE_SIZE {
             self.known.clear();
         }
-        let tag = crate::hashtags::normalise_hashtag(raw);
+        let tag = crate::hashtags::normalise_hashtag(raw).map(Tag::from);
         self.known.insert(raw.to_owned(), tag.clone());
         tag
     }
@@ -127,6 +171,7 @@ pub struct Extractor {
     pub max_future_ms: i64,
     pub max_skew_ms: i64,
     tags: TagCache,
+    authors: Option<AuthorHashes>,
 }
 
 /// An element of an array record nested deeper than this keeps the whole record as its bytes.
@@ -159,6 +204,7 @@ impl Extractor {
             max_future_ms: crate::eventtime::MAX_FUTURE_MS,
             max_skew_ms: crate::eventtime::MAX_SKEW_MS,
             tags: TagCache::default(),
+            authors: Some(AuthorHashes::default()),
         }
     }
 
@@ -172,16 +218,21 @@ impl Extractor {
     }
 
     /// One batch of one source: each record with whether it is JSON Lines joined into an
-    /// array; `clock` is the source's clock, moved by every admitted event.
+    /// array; `clock` is the source's clock, moved by every admitted event. `hashed`: the
+    /// cells' authors as hashes (`Authors::Hashes`), else as names.
     pub fn process<'r>(
         &mut self,
         records: impl Iterator<Item = (&'r [u8], bool)>,
         clock: &mut Clock,
         now_ms: Option<i64>,
+        hashed: bool,
     ) -> Batch {
         let bounds = self.bounds(now_ms);
         let base_ms = self.base_ms;
-        let mut batch = Batch::default();
+        let mut batch = Batch {
+            hashes: if hashed { self.authors.take() } else { None },
+            ..Batch::default()
+        };
         let mut rejected = Vec::new();
         for (value, joined) in records {
             self.decode(
@@ -194,6 +245,9 @@ impl Extractor {
             );
         }
         batch.rejected = rejected;
+        if let Some(hashes) = batch.hashes.take() {
+            self.authors = Some(hashes);
+        }
         batch
     }
 
@@ -305,10 +359,12 @@ impl Extractor {
         let saved = *clock;
         let mut scan = Scan {
             values: Default::default(),
+            found: 0,
             tags: &mut self.tags,
             clock,
             bounds,
-            events: Vec::new(),
+            // Room for the events of a record of lines (100-200 bytes each) without growing.
+            events: Vec::with_capacity(text.len() / 96 + 1),
         };
         if !scan_objects(text, python, &mut scan) {
             *clock = saved;
@@ -376,6 +432,8 @@ impl Extractor {
 /// The events of a record as `scan_objects` reads them, while each is valid and admitted.
 struct Scan<'e, 'a> {
     values: [Option<Json<'a>>; FIELDS],
+    /// Bit i: `values[i]` is set.
+    found: u32,
     tags: &'e mut TagCache,
     clock: &'e mut Clock,
     bounds: &'e Bounds,
@@ -383,15 +441,19 @@ struct Scan<'e, 'a> {
 }
 
 impl<'a> Members<'a> for Scan<'_, 'a> {
-    fn member(&mut self, key: Cow<'a, str>, value: Json<'a>) {
-        if let Some(i) = field_index(&key) {
+    fn member(&mut self, key: &str, value: Json<'a>) {
+        if let Some(i) = field_index(key) {
             self.values[i] = Some(value);
+            self.found |= 1 << i;
         }
     }
 
     fn end(&mut self) -> bool {
         let event = parse_fields(&Fields::of_values(&self.values), self.tags);
-        self.values = Default::default();
+        while self.found != 0 {
+            self.values[self.found.trailing_zeros() as usize] = None;
+            self.found &= self.found - 1;
+        }
         match event {
             Ok(event) if self.clock.admit(event.ts(), self.bounds).is_none() => {
                 self.events.push(event);
@@ -410,12 +472,21 @@ fn fold(base_ms: i64, event: &Event, batch: &mut Batch) {
         Event::Post(post) => {
             batch.posts += 1;
             let new = post.is_new_author() as i64;
+            let hash = match &mut batch.hashes {
+                Some(hashes) if !post.hashtags.is_empty() => hashes.hash(&post.author),
+                _ => 0,
+            };
             for tag in &post.hashtags {
                 let cell = batch.cell(tag, bucket, ts);
                 cell.posts += 1;
                 cell.new_authors += new;
-                if !cell.authors.contains(&*post.author) {
-                    cell.authors.insert(post.author.to_string());
+                match &mut cell.authors {
+                    Authors::Hashes(hashes) => hashes.push(hash),
+                    Authors::Names(names) => {
+                        if !names.contains(&*post.author) {
+                            names.insert(post.author.to_string());
+                        }
+                    }
                 }
             }
         }
@@ -496,7 +567,7 @@ mod tests {
         17]"##;
 
     fn run(ex: &mut Extractor, records: &[(&[u8], bool)], clock: &mut Clock) -> Batch {
-        ex.process(records.iter().copied(), clock, None)
+        ex.process(records.iter().copied(), clock, None, false)
     }
 
     fn reasons(batch: &Batch) -> Vec<(&str, &[u8])> {

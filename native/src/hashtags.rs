@@ -148,11 +148,11 @@ pub fn extract_hashtags(text: &str) -> Vec<String> {
 }
 
 /// `extract_hashtags` with the given normaliser (e.g. one with a cache).
-pub fn extract_hashtags_with(
+pub fn extract_hashtags_with<T: PartialEq>(
     text: &str,
-    normalise: &mut dyn FnMut(&str) -> Option<String>,
-) -> Vec<String> {
-    let mut tags: Vec<String> = Vec::new();
+    normalise: &mut dyn FnMut(&str) -> Option<T>,
+) -> Vec<T> {
+    let mut tags: Vec<T> = Vec::new();
     if !text.contains(HASH_MARKS) {
         return tags;
     }

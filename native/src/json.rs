@@ -122,8 +122,8 @@ pub fn parse(text: &str, python_only: bool) -> Result<Parsed<'_>, Error> {
 
 /// Receives the members of each object `scan_objects` reads.
 pub trait Members<'a> {
-    /// One member of the current object, its value as `parse` reads it.
-    fn member(&mut self, key: Cow<'a, str>, value: Json<'a>);
+    /// One member of the current object (its key decoded), its value as `parse` reads it.
+    fn member(&mut self, key: &str, value: Json<'a>);
     /// The end of the current object; false stops the scan.
     fn end(&mut self) -> bool;
 }
@@ -392,8 +392,12 @@ impl<'a> Reader<'a> {
             if self.peek() != Some(b'"') {
                 return false;
             }
-            let Ok(key) = self.string() else {
-                return false;
+            let key = match self.plain_string() {
+                Some(key) => Cow::Borrowed(key),
+                None => match self.string() {
+                    Ok(key) => key,
+                    Err(_) => return false,
+                },
             };
             self.skip_ws();
             if self.peek() != Some(b':') {
@@ -404,7 +408,7 @@ impl<'a> Reader<'a> {
             let Ok(value) = self.value(depth) else {
                 return false;
             };
-            members.member(key, value);
+            members.member(&key, value);
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -499,6 +503,20 @@ impl<'a> Reader<'a> {
         }
         self.big = true;
         Ok(Some(Json::BigInt(text)))
+    }
+
+    /// The string starting here if it has no escapes (nor control characters), read as
+    /// `string` reads it; None (nothing read) otherwise.
+    #[inline]
+    fn plain_string(&mut self) -> Option<&'a str> {
+        let start = self.pos + 1;
+        let end = start + plain_run(self.bytes.get(start..)?);
+        if self.bytes.get(end) != Some(&b'"') {
+            return None;
+        }
+        let text = self.text.get(start..end)?;
+        self.pos = end + 1;
+        Some(text)
     }
 
     fn string(&mut self) -> Result<Cow<'a, str>, Error> {
@@ -629,6 +647,60 @@ mod tests {
             obj.get("a"),
             Some(&Json::Array(vec![Json::Bool(true), Json::Null]))
         );
+    }
+
+    /// The objects `scan_objects` gives, as the members `parse` reads.
+    #[derive(Default)]
+    struct Collect<'a> {
+        objects: Vec<Json<'a>>,
+        members: Vec<(Cow<'a, str>, Json<'a>)>,
+    }
+
+    impl<'a> Members<'a> for Collect<'a> {
+        fn member(&mut self, key: &str, value: Json<'a>) {
+            self.members.push((Cow::Owned(key.to_owned()), value));
+        }
+        fn end(&mut self) -> bool {
+            let members = std::mem::take(&mut self.members);
+            self.objects.push(Json::Object(members));
+            true
+        }
+    }
+
+    #[test]
+    fn scanned_objects_are_those_parse_reads() {
+        let read = [
+            r#"{"v":1,"a":"x","a":null}"#,
+            " [ {\"k\\u0065y\":\"\\n\u{e9}\"} ,\n{},{\"n\":[1,{\"d\":[]}],\"f\":-0.5e3,\"t\":true}\t] ",
+            r#"[]"#,
+            r#"{"y":-Infinity,"x":1e400,"z":9223372036854775807}"#,
+        ];
+        for text in read {
+            let mut got = Collect::default();
+            assert!(scan_objects(text, false, &mut got), "{text}");
+            let want = match parse(text).unwrap().0 {
+                Json::Array(items) => items,
+                other => vec![other],
+            };
+            assert_eq!(got.objects, want, "{text}");
+        }
+        let refused = [
+            r#"[{"a":1},2]"#,
+            r#"[{"a":1}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":"\x"}"#,
+            r#"{"a":123456789012345678901234}"#,
+            r#"{"a":18446744073709551615}"#,
+            r#"[{"a":1},{"b":"#,
+            "\"s\"",
+            "",
+        ];
+        for text in refused {
+            assert!(
+                !scan_objects(text, false, &mut Collect::default()),
+                "{text}"
+            );
+        }
     }
 
     #[test]
