@@ -95,16 +95,7 @@ pub fn decode_text(raw: &[u8]) -> Result<(Cow<'_, str>, bool), String> {
 /// Parse a whole document; a top-level array also yields the span of each element.
 /// `python_only`: read it as Python's decoder does (see the module docs).
 pub fn parse(text: &str, python_only: bool) -> Result<Parsed<'_>, Error> {
-    let mut reader = Reader {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        spans: None,
-        python_only,
-        big: false,
-        items: Vec::new(),
-        members: Vec::new(),
-    };
+    let mut reader = Reader::new(text, python_only);
     reader.skip_ws();
     if reader.peek() == Some(b'[') {
         reader.spans = Some(Vec::new());
@@ -134,16 +125,7 @@ pub trait Members<'a> {
 /// not JSON, an integer beyond 64 bits) or `members` stopped the scan: `parse` then
 /// reads it, with its errors. `python_only` as for `parse`.
 pub fn scan_objects<'a>(text: &'a str, python_only: bool, members: &mut dyn Members<'a>) -> bool {
-    let mut reader = Reader {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        spans: None,
-        python_only,
-        big: false,
-        items: Vec::new(),
-        members: Vec::new(),
-    };
+    let mut reader = Reader::new(text, python_only);
     reader.skip_ws();
     let read = match reader.peek() {
         Some(b'{') => reader.scan_object(1, members),
@@ -227,6 +209,19 @@ fn plain_run(bytes: &[u8]) -> usize {
 }
 
 impl<'a> Reader<'a> {
+    fn new(text: &'a str, python_only: bool) -> Self {
+        Reader {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            spans: None,
+            python_only,
+            big: false,
+            items: Vec::new(),
+            members: Vec::new(),
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
