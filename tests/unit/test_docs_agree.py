@@ -13,9 +13,9 @@ from streams.cli import cli
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
-OTHER_TOOLS = {"--build", "--rm", "--config", "--check", "--add-scram", "--no-deps"}
+OTHER_TOOLS = {"--build", "--rm", "--config", "--check", "--add-scram", "--no-deps", "--tool", "--toggle-collect"}
 """Flags of other programs the docs show (docker compose up --build, promtool check --config, Kafka's
-storage tool format --add-scram, pip wheel --no-deps)."""
+storage tool format --add-scram, pip wheel --no-deps, valgrind --tool=callgrind --toggle-collect)."""
 
 
 def _commands(group: click.Group, path=()):
