@@ -91,8 +91,10 @@ class GunzipStream:
     skipped), inflated by zlib-rs: no I/O."""
 
     def __init__(self) -> None: ...
-    def feed(self, data: bytes, /) -> bytes:
-        """The bytes this piece decompresses to (possibly none); ValueError if it is corrupt."""
+    def feed(self, data: bytes, /) -> int:
+        """Inflate this piece into the stream's buffer: the bytes buffered; ValueError if it is corrupt."""
+    def take(self, n: int, /) -> bytes:
+        """Up to ``n`` bytes from the start of the buffer, taken out of it."""
     def finish(self) -> None:
         """The end of the stream: ValueError if it stops inside a member."""
 

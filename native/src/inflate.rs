@@ -72,13 +72,16 @@ impl Gunzip {
     }
 }
 
-/// GunzipStream(): `feed(data) -> bytes` for each piece of a gzip file, `finish()` at its
-/// end; ValueError with a one-line message for a corrupt or truncated stream.
+/// GunzipStream(): `feed(data)` for each piece of a gzip file (inflated into its buffer),
+/// `take(n)` for up to `n` of the bytes inflated so far, `finish()` at its end; ValueError
+/// with a one-line message for a corrupt or truncated stream.
 #[pyclass(module = "detectors._native")]
 #[derive(Default)]
 pub struct GunzipStream {
     inner: Gunzip,
     out: Vec<u8>,
+    /// Bytes of `out` before this are taken.
+    start: usize,
 }
 
 #[pymethods]
@@ -88,13 +91,24 @@ impl GunzipStream {
         GunzipStream::default()
     }
 
-    /// The bytes this piece of the stream decompresses to (possibly none).
-    fn feed<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-        self.out.clear();
+    /// Inflate this piece of the stream into the buffer; the number of bytes buffered.
+    fn feed(&mut self, data: &[u8]) -> PyResult<usize> {
+        if self.start > 0 {
+            self.out.drain(..self.start);
+            self.start = 0;
+        }
         self.inner
             .feed(data, &mut self.out)
             .map_err(PyValueError::new_err)?;
-        Ok(PyBytes::new(py, &self.out))
+        Ok(self.out.len())
+    }
+
+    /// Up to `n` bytes from the buffer's start, taken out of it.
+    fn take<'py>(&mut self, py: Python<'py>, n: usize) -> Bound<'py, PyBytes> {
+        let end = self.out.len().min(self.start.saturating_add(n));
+        let taken = PyBytes::new(py, &self.out[self.start..end]);
+        self.start = end;
+        taken
     }
 
     /// The end of the file: ValueError if it ends inside a member.

@@ -198,7 +198,7 @@ def _jsonl_lines(path: Path, batch: int, follow: bool, stop: Callable[[], bool],
             if not end:
                 rest += chunk
                 continue
-            block, rest = LineBlock(rest + chunk[:end]), chunk[end:]
+            block, rest = LineBlock(b"".join((rest, memoryview(chunk)[:end]))), chunk[end:]
             lines = block.newlines()
             if lines <= batch:
                 if not block.isspace():

@@ -91,7 +91,6 @@ class NativeGunzip:
         self.path = path
         self.fileobj = open(path, "rb")
         self._stream = GunzipStream()
-        self._parts: list = []
         self._have = 0
 
     def read(self, n: int) -> bytes:
@@ -100,15 +99,12 @@ class NativeGunzip:
             if not data:
                 break
             try:
-                out = self._stream.feed(data)
+                self._have = self._stream.feed(data)
             except ValueError as exc:
                 raise InputError(f"cannot read {self.path}: {exc}") from None
-            self._parts.append(out)
-            self._have += len(out)
-        joined = memoryview(b"".join(self._parts))
-        self._parts = [joined[n:]] if len(joined) > n else []
-        self._have = max(len(joined) - n, 0)
-        return bytes(joined[:n])
+        out = self._stream.take(n)
+        self._have -= len(out)
+        return out
 
     def finish(self) -> None:
         try:
