@@ -142,7 +142,7 @@ print(json.dumps({"distinct_tags": next_tail + len(head), "tracked_tags": model.
                   "state_mb": round(model.state_bytes / 2**20, 1), "bytes_per_tag": scorer.bytes_per_tag,
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                   "window_updates": updates, "us_per_window": round(spent / updates * 1e6, 2),
-                  "weekly_tags": sum(s.weekly() for s in scorer._states.values())}))
+                  "weekly_tags": scorer.weekly_tags}))
 """
 
 

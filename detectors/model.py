@@ -101,34 +101,45 @@ class TrendModel:
 
     def _complete(self, end: int) -> list[Alert]:
         """Score the moment ending at ``end``: its fast windows, then its slow ones, each normalised
-        by the posts of the tags not surging (the scorer takes only the windows that can change a
-        state out of ``_moments``; the others count in the totals)."""
+        by the posts of the tags not surging (only the windows that can change a state are scored;
+        the others count in the totals)."""
         self._done = max(self._done, end)
         alerts: list[Alert] = []
-        scorer, active = self.scorer, self.book.active
-        fast, count, rest_posts, rest_views = scorer.take(self._moments, end, slow=False)
+        scorer, fast_ms = self.scorer, self.scorer.fast_ms
+        count, scored, posts, views, total, events = self._moment(end, False)
         if count:
-            posts, views = sum(w.posts for w in fast) + rest_posts, sum(w.views for w in fast) + rest_views
             if posts:
                 self._views_per_post.update(views / posts)
-            alerts += self._group(fast, end, rest_posts, False)
-            scorer.tail_moment(self._moments, self._totals[(scorer.fast_ms, end)] if self.normalise else None)
-        slow, slow_count, slow_rest, _ = scorer.take(self._moments, end, slow=True)
+            self._totals[(fast_ms, end)] = total
+            self.scored += scored
+            alerts += self._apply(events, False)
+            scorer.tail_moment(self._moments, total if self.normalise else None)
+        slow_count, scored, _, _, slow_total, events = self._moment(end, True)
         if slow_count:
-            alerts += self._group(slow, end, slow_rest, True)
+            self._totals[(scorer.slow_ms, end)] = slow_total
+            self.scored += scored
+            alerts += self._apply(events, True)
         alerts += self.book.expire(end)
         if count:
-            scorer.end_fast_window(keep=set(active))
+            scorer.end_fast_window(keep=set(self.book.active))
         if len(self._totals) > 64:
             for key in sorted(self._totals)[:-32]:
                 del self._totals[key]
         return alerts
 
-    def _group(self, windows: list[Window], end: int, rest_posts: int, slow: bool) -> list[Alert]:
-        active = self.book.active
+    def _moment(self, end: int, slow: bool) -> tuple:
+        """Score and learn one time scale of the moment ending at ``end`` (in native code, unless the
+        scorer's ``observe`` hook wants every window's expectation: then as ``Window`` records).
+        -> (windows, scored, posts, views, total, events), ``events``: ``(Window, Verdict | None)``
+        of the windows that matter to the alert book, in order."""
+        scorer, active = self.scorer, self.book.active
+        if scorer.observe is None:
+            return scorer.score_moment(self._moments, end, slow, active, self.normalise)
+        windows, count, rest_posts, rest_views = scorer.take(self._moments, end, slow)
         total = sum(w.posts for w in windows if w.hashtag not in active) + rest_posts
-        self._totals[(self.scorer.slow_ms if slow else self.scorer.fast_ms, end)] = total
-        return self._score(windows, total if self.normalise else None, slow)
+        posts, views = sum(w.posts for w in windows) + rest_posts, sum(w.views for w in windows) + rest_views
+        update, over = scorer.update, total if self.normalise else None
+        return count, len(windows), posts, views, total, ((w, update(w, over, slow)) for w in windows)
 
     def _late(self, w: Window) -> list[Alert]:
         """A window for a moment already completed (several upstream partitions): scored on its own."""
@@ -136,12 +147,17 @@ class TrendModel:
         return self._score([w], total, w.size_ms != self.scorer.fast_ms)
 
     def _score(self, windows: list[Window], total: int | None, slow: bool) -> list[Alert]:
-        alerts = []
-        update, active, book = self.scorer.update, self.book.active, self.book
-        vpp = self._views_per_post.get() or 0.0
         self.scored += len(windows)
-        for w in windows:
-            verdict = update(w, total, slow)
+        update = self.scorer.update
+        return self._apply(((w, update(w, total, slow)) for w in windows), slow)
+
+    def _apply(self, events, slow: bool) -> list[Alert]:
+        """Windows and their verdicts, in order, into the alert book: a fast window of a tag with an
+        active episode adds to it, a verdict may start or continue one."""
+        alerts = []
+        active, book = self.book.active, self.book
+        vpp = self._views_per_post.get() or 0.0
+        for w, verdict in events:
             episode = active.get(w.hashtag)
             if episode is not None and not slow:
                 book.accumulate(episode, w.posts, w.views, w.size_ms)

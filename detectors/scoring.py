@@ -1,25 +1,23 @@
-"""What makes a window hot: thresholds, the verdict, and the score on the square-root scale.
+"""What makes a window hot: thresholds, the verdict, and how readiness and sizes are named.
 
-A count compared with its expectation on the variance-stabilised scale:
+A count is compared with its expectation on the variance-stabilised scale:
 ``2 (sqrt(observed) - sqrt(expected))`` is about N(0, 1) for Poisson noise;
 divided by the tag's learnt dispersion (never below 1) it stays about N(0, 1)
-for a tag that is noisier than Poisson.
-
->>> round(z_score(49, 16), 1), spread(None, 0)
-(6.0, 1.0)
+for a tag that is noisier than Poisson. A tag whose expectation is above
+``ESTABLISHED`` (4) noise floors has a level of its own; a squared residual is
+learnt as at most ``VAR_CLIP`` (400, i.e. 20^2) dispersions^2. That arithmetic
+runs in the native core (``native/src/scorer.rs``).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from detectors.baseline import HOUR_MS, TagState
+from detectors.baseline import HOUR_MS
 from detectors.records import Window
 
-__all__ = ["ESTABLISHED", "VAR_CLIP", "Thresholds", "Verdict", "readiness", "size_name", "span_text", "spread",
-           "unknown_authors", "z_score"]
+__all__ = ["Thresholds", "Verdict", "readiness", "size_name", "span_text"]
 
 
 @dataclass(frozen=True)
@@ -63,18 +61,6 @@ class Verdict(NamedTuple):
     growth: float
 
 
-ESTABLISHED = 4.0  # expected above this many noise floors: the tag has a level of its own
-VAR_CLIP = 400.0  # a squared residual is learnt as at most 20^2 dispersions^2
-
-
-def z_score(observed: float, expected: float) -> float:
-    return 2.0 * (math.sqrt(observed) - math.sqrt(expected))
-
-
-def unknown_authors(w: Window) -> bool:
-    return w.authors == 0 and w.posts > 0
-
-
 def size_name(ms: int) -> str:
     """A window size as records name it: ``5m``, ``1h``, ``1500ms``."""
     for unit, size in (("d", 86_400_000), ("h", HOUR_MS), ("m", 60_000), ("s", 1000)):
@@ -88,13 +74,6 @@ def span_text(ms: int) -> str:
     if ms >= 48 * HOUR_MS:
         return f"{ms / (24 * HOUR_MS):g} d"
     return f"{round(ms / HOUR_MS, 1):g} h" if ms >= HOUR_MS else f"{ms // 60_000} min"
-
-
-def spread(state: TagState | None, slow: int) -> float:
-    """The tag's dispersion on the ``2 sqrt`` scale, never below Poisson's 1."""
-    if state is None:
-        return 1.0
-    return math.sqrt(max(state.slow_var if slow else state.fast_var, 1.0))
 
 
 def readiness(now: int, origin: int | None, warmup_ms: int, history_ms: int) -> str | None:

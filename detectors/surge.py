@@ -22,21 +22,26 @@ windows (e.g. 1 h) against a memory of a day, for slow burns.
   that only passes without the cap, or that has too few distinct authors, is
   ``suspicious``, never ``trend``.
 
-Only tags that matter get exact state (``TagState``); the long tail lives in a
+Only tags that matter get exact state; the long tail lives in a
 ``DecayingCountMin`` sketch, and the number of tracked tags is capped.
+
+The per-window arithmetic and every tag's state are native
+(``detectors._native.SurgeCore``, ``native/src/scorer.rs``): this class holds
+the parameters and is the River face over it. Windows come one at a time
+(``update``, as ``Window`` records) or a whole moment at a time from the
+trend model's native moments (``score_moment``: only verdicts, and the windows
+the alert book needs, become Python objects).
 """
 
 from __future__ import annotations
 
-import math
-
 from river import base as river_base
 
-from detectors.baseline import HOUR_MS, WEEKS, TagState, decayed, ew_alpha, weight
+from detectors import _native
+from detectors.baseline import HOUR_MS, WEEKS, ew_alpha
 from detectors.longtail import DecayingCountMin
 from detectors.records import Window
-from detectors.scoring import (ESTABLISHED, VAR_CLIP, Thresholds, Verdict, readiness, size_name, spread,
-                               unknown_authors, z_score)
+from detectors.scoring import Thresholds, Verdict, readiness, size_name
 
 __all__ = ["Thresholds", "Verdict", "SurgeScorer"]  # Thresholds and Verdict live in detectors.scoring
 
@@ -120,20 +125,40 @@ class SurgeScorer(river_base.AnomalyDetector):
         self._var_alpha = (ew_alpha(fast_ms, dispersion_half_life_ms), ew_alpha(slow_ms, dispersion_half_life_ms))
         self._per_hour = max(1, HOUR_MS // fast_ms)
         self._floor = (floor_per_hour * fast_ms / HOUR_MS, floor_per_hour * slow_ms / HOUR_MS)
-        self._states: dict[str, TagState] = {}
         self._tail = DecayingCountMin(alpha=ew_alpha(fast_ms, slow_half_life_ms))
-        self._origin: int | None = None
-        self._unconfirmed: dict[tuple[str, int], Verdict] = {}
+        self._core = self._new_core()
         self.observe = None
         """None, or called with ``(window, expected, dispersion)`` of every window of a tracked tag as it
         is scored (expected never below the noise floor): what a report draws. Not part of the state."""
 
-    def __getstate__(self):
-        return {**self.__dict__, "observe": None}
+    def _new_core(self) -> _native.SurgeCore:
+        th = self.thresholds
+        return _native.SurgeCore(
+            fast_ms=self.fast_ms, slow_ms=self.slow_ms, alpha=self._alpha, var_alpha=self._var_alpha,
+            per_hour=self._per_hour, floor=self._floor, max_tags=self.max_tags, admit_posts=self.admit_posts,
+            warmup_ms=self.warmup_ms, profile_beta=self.profile_beta, history_ms=self.history_ms, clip=self.clip,
+            weekly_weeks=self.weekly_weeks, tail=self._tail, window=Window, verdict=Verdict,
+            thresholds=(th.z_on, th.z_off, th.min_posts, th.min_authors, th.min_ratio, th.author_cap,
+                        th.bot_posts_per_author, th.confirm))
 
-    def __setstate__(self, state):  # a scorer saved before the day-of-week term learns it from now on
+    def __getstate__(self):
+        return {**self.__dict__, "_core": self._core.to_state(), "observe": None}
+
+    def __setstate__(self, state):
         keys, values = state.pop("_tail_keys", ()), state.pop("_tail_values", ())  # saved before deferring
-        self.__dict__.update({"weekly_weeks": WEEKS, **state, "observe": None})
+        core = state.pop("_core", None)
+        states, unconfirmed = state.pop("_states", {}), state.pop("_unconfirmed", {})
+        origin = state.pop("_origin", None)
+        self.__dict__.update({"weekly_weeks": WEEKS, **state, "observe": None})  # no weekly term: it learns it
+        self._core = self._new_core()
+        if core is not None:
+            self._core.load_state(core)
+        else:  # saved when the states were Python objects (``detectors.baseline.TagState``): converted
+            for tag, tag_state in states.items():
+                self._core.restore_state(tag, tag_state.fields())
+            for (_, channel), verdict in unconfirmed.items():
+                self._core.restore_unconfirmed(channel, verdict)
+            self._core.origin = origin
         for key, value in zip(keys, values):
             self._tail.defer(key, value)
 
@@ -144,25 +169,9 @@ class SurgeScorer(river_base.AnomalyDetector):
 
     def score_one(self, x: dict) -> float:
         """The score a window would get now, without learning it (River's verb)."""
-        window, slow = Window.from_dict(x), x["size"] != size_name(self.fast_ms)
-        state = self._states.get(window.hashtag)
-        total = 1 if x.get("total") is None else max(x["total"], window.posts, 1)
-        expected = self._expected(state, window, total, int(slow))
-        return z_score(self._capped(window), max(expected, self._floor[int(slow)])) / spread(state, int(slow))
+        return self._core.score_one(Window.from_dict(x), x.get("total"), x["size"] != size_name(self.fast_ms))
 
     # -- the hot path --------------------------------------------------------------
-    def _capped(self, w: Window) -> int:
-        return min(w.posts, self.thresholds.author_cap * w.authors) if w.authors > 0 else w.posts
-
-    def _expected(self, state: TagState | None, w: Window, total: int, slow: int) -> float:
-        if state is None:
-            return self._tail[w.hashtag] * total
-        mean, end = (state.slow, state.slow_end) if slow else (state.fast, state.fast_end)
-        alpha = weight(self._alpha[slow], w.size_ms, w.window_end, state.born)
-        gaps = (w.window_end - end) // w.size_ms - 1
-        root = max(decayed(mean, alpha, gaps), state.seasonal(w.window_start))
-        return root * root * total
-
     def update(self, w: Window, total: int | None, slow: bool) -> Verdict | None:
         """Score ``w`` (posts of all non-surging tags in its window: ``total``), then learn it.
 
@@ -170,114 +179,37 @@ class SurgeScorer(river_base.AnomalyDetector):
 
         Returns a ``Verdict`` when the window is at least warm (score >= ``z_off``), else None.
         """
-        if self._origin is None:
-            self._origin = w.window_start
-        channel = int(slow)
-        observed = self._capped(w)
-        total = 1 if total is None else max(total, w.posts, 1)
-        state = self._states.get(w.hashtag)
-        warming = w.window_end - self._origin <= self.warmup_ms
-        if state is None and w.posts >= self.admit_posts:
-            share = observed / total if warming else self._tail[w.hashtag]
-            born = w.window_start if warming else -1
-            state = self._states[w.hashtag] = TagState(math.sqrt(share), w.window_start, born)
-        if state is None:
-            if not slow:
-                self._tail.defer(w.hashtag, observed / total)
+        if self.observe is None:
+            return self._core.update(w, total, slow)
+        scored = self._core.update_observed(w, total, slow)
+        if scored is None:
             return None
-        expected = self._expected(state, w, total, channel)
-        if self.observe is not None:
-            self.observe(w, max(expected, self._floor[channel]), spread(state, channel))
-        verdict = None if warming else self._judge(w, state, observed, expected, channel)
-        if self.thresholds.confirm is not None and unknown_authors(w):
-            verdict = self._confirmed(w, channel, verdict)
-        self._learn(state, w, observed, total, expected, channel)
+        verdict, expected, dispersion = scored
+        self.observe(w, expected, dispersion)
         return verdict
 
     def take(self, moments, end: int, slow: bool) -> tuple[list[Window], int, int, int]:
         """From ``moments`` (``detectors._native.Moments``), the windows of one time scale of the moment
         ending at ``end`` that ``update`` would learn or admit (tracked tags, ``admit_posts`` posts), by
         hashtag; the rest only have a long-tail share (``tail_moment``). -> (windows, count, rest posts, views)"""
-        windows, count, rest_posts, rest_views = moments.take(end, slow, self._states, self.admit_posts,
-                                                              self.thresholds.author_cap)
-        if count and self._origin is None:
-            self._origin = end - (self.slow_ms if slow else self.fast_ms)
-        return windows, count, rest_posts, rest_views
+        return moments.take(end, slow, self._core)
+
+    def score_moment(self, moments, end: int, slow: bool, active, normalise: bool):
+        """Score and learn, in native code, the windows ``take`` would give, normalised by the posts of the
+        tags not in ``active`` (unless not ``normalise``). -> (count, scored, posts, views, total, events):
+        ``events`` are ``(Window, Verdict | None)`` of the windows with a verdict or of a tag in ``active``
+        (``detectors._native.Moments.score``). ``observe`` is not called: use ``take`` and ``update`` then."""
+        return moments.score(end, slow, self._core, active, normalise)
 
     def tail_moment(self, moments, total: int | None) -> None:
         """The fast windows ``take`` left out go to the long-tail sketch, as ``update`` sends them."""
         moments.defer_tail(self._tail, total)
 
-    def _confirmed(self, w: Window, channel: int, verdict: Verdict | None) -> Verdict | None:
-        """Persistence instead of breadth: a hot window is a trend once the next one holds."""
-        first = self._unconfirmed.pop((w.hashtag, channel), None)
-        if first is not None and verdict is not None and first.window.window_end == w.window_start \
-                and verdict.score >= self.thresholds.confirm:
-            return first
-        if verdict is not None and verdict.kind == "trend":
-            self._unconfirmed[(w.hashtag, channel)] = verdict
-            return verdict._replace(kind=None)
-        return verdict
-
-    def _judge(self, w: Window, state: TagState, observed: int, expected: float, slow: int) -> Verdict | None:
-        th, floor = self.thresholds, max(expected, self._floor[slow])
-        width = spread(state, slow)
-        score = z_score(observed, floor) / width
-        raw = z_score(w.posts, floor) / width if w.posts > observed else score
-        unknown = unknown_authors(w)
-        if raw < th.z_off:
-            return None
-        kind = None
-        established = expected >= ESTABLISHED * self._floor[slow]
-        young = established and state.born >= 0 and w.window_end - state.since < self.history_ms
-        if score >= th.z_on and observed >= th.min_posts and observed >= th.min_ratio * floor \
-                and (unknown or w.authors >= th.min_authors) and not young:
-            kind = "trend"
-        elif not unknown and raw >= th.z_on and w.posts >= th.min_posts and w.posts >= th.min_ratio * floor and (
-                w.authors < th.min_authors or w.posts >= th.bot_posts_per_author * w.authors):
-            kind, score = "suspicious", raw
-        last, last_end = (state.slow_last, state.slow_end) if slow else (state.fast_last, state.fast_end)
-        previous = last if last_end == w.window_start else 0
-        growth = round((observed + 1) / (previous + 1), 2)
-        return Verdict(w, kind, score, observed, expected, growth)
-
-    def _learn(self, state: TagState, w: Window, observed: int, total: int, expected: float, slow: int) -> None:
-        floor = max(expected, self._floor[slow])
-        residual = z_score(observed, floor)
-        var = state.slow_var if slow else state.fast_var
-        a = weight(self._var_alpha[slow], w.size_ms, w.window_end, state.born)
-        upper = residual * residual
-        var += a * (min(upper, VAR_CLIP * max(var, 1.0)) - var)
-        ceiling = (math.sqrt(floor) + 0.5 * self.clip * math.sqrt(max(var, 1.0))) ** 2
-        share = math.sqrt(min(observed, ceiling) / total)  # baselines live on the square-root scale
-        alpha = weight(self._alpha[slow], w.size_ms, w.window_end, state.born)
-        if slow:
-            state.slow_var = var
-            mean = decayed(state.slow, alpha, (w.window_end - state.slow_end) // w.size_ms - 1)
-            state.slow, state.slow_end, state.slow_last = mean + alpha * (share - mean), w.window_end, w.posts
-        else:
-            state.fast_var = var
-            mean = decayed(state.fast, alpha, (w.window_end - state.fast_end) // w.size_ms - 1)
-            state.fast, state.fast_end, state.fast_last = mean + alpha * (share - mean), w.window_end, w.posts
-            state.learn_hour(w.window_start, share, self._per_hour, self.profile_beta, self.weekly_weeks)
-
     # -- housekeeping ----------------------------------------------------------------
     def end_fast_window(self, keep: set[str] = frozenset()) -> None:
-        """Close a fast window: the long tail's shares go into the sketch, the cap is enforced."""
-        self._tail.decay(1)
-        self._tail.commit()
-        if len(self._states) > self.max_tags:
-            self._evict(keep)
-
-    def _evict(self, keep: set[str]) -> None:
-        """Drop the tags with the smallest slow share (never those in ``keep``) down to 90% of the cap."""
-        excess = len(self._states) - int(self.max_tags * 0.9)
-        ranked = sorted((s.slow, tag) for tag, s in self._states.items() if tag not in keep)
-        for _, tag in ranked[:excess]:
-            state = self._states.pop(tag)
-            self._unconfirmed.pop((tag, 0), None)
-            self._unconfirmed.pop((tag, 1), None)
-            self._tail.update([tag], [state.slow * state.slow / self._tail.alpha])
+        """Close a fast window: the long tail's shares go into the sketch, the cap is enforced (the tags
+        with the smallest slow share, never those in ``keep``, go down to 90% of the cap)."""
+        self._core.end_fast_window(keep)
 
     def readiness(self, now: int) -> str | None:
         """Why a stream seen up to event time ``now`` cannot have raised every trend yet, or None.
@@ -289,12 +221,39 @@ class SurgeScorer(river_base.AnomalyDetector):
         >>> scorer.readiness(2 * HOUR_MS), scorer.readiness(30 * HOUR_MS)
         ('history not warm yet: 2 h seen, the first 3 h of a stream only learn', None)
         """
-        return readiness(now, self._origin, self.warmup_ms, self.history_ms)
+        return readiness(now, self._core.origin, self.warmup_ms, self.history_ms)
+
+    @property
+    def origin(self) -> int | None:
+        """The start of the first window the scorer saw (None before any)."""
+        return self._core.origin
+
+    def states(self) -> dict[str, tuple]:
+        """Every tracked tag's state: ``{tag: (fast, slow, fast_end, slow_end, fast_last, slow_last, born,
+        since, fast_var, slow_var, profile, seen, hour, hour_sum, day_sum, week_mean)}``."""
+        return self._core.states()
+
+    def unconfirmed(self) -> dict[tuple[str, int], Verdict]:
+        """The trends waiting for their next window (``Thresholds.confirm``), by (tag, 0 fast / 1 slow)."""
+        return self._core.unconfirmed()
+
+    def seasonal(self, tag: str, start_ms: int) -> float | None:
+        """The share ``tag``'s hour-of-day profile (and day-of-week term) expects at ``start_ms``."""
+        return self._core.seasonal(tag, start_ms)
+
+    def weekly(self, tag: str) -> bool | None:
+        """Whether ``tag``'s day-of-week term is in use (every day of the week learnt ``weekly_weeks`` times)."""
+        return self._core.weekly(tag)
+
+    @property
+    def weekly_tags(self) -> int:
+        """Tracked tags whose day-of-week term is in use."""
+        return self._core.weekly_tags()
 
     @property
     def tracked_tags(self) -> int:
         """Tags with exact state."""
-        return len(self._states)
+        return len(self._core)
 
     @property
     def state_bytes(self) -> int:
@@ -303,5 +262,5 @@ class SurgeScorer(river_base.AnomalyDetector):
 
     @property
     def bytes_per_tag(self) -> int:
-        """Memory of one tracked tag: its state object, profile and dict entry (key excluded)."""
-        return TagState.footprint()
+        """Memory of one tracked tag: its native state and map entry (key excluded)."""
+        return _native.SurgeCore.bytes_per_tag()

@@ -30,8 +30,10 @@ mod pydetect;
 mod pyfuncs;
 mod pyinbox;
 mod pyrepr;
+mod pyscorer;
 mod pywindows;
 pub mod replay;
+pub mod scorer;
 pub mod sketches;
 pub mod state;
 mod tables;
@@ -68,6 +70,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyinbox::encode_windows, m)?)?;
     m.add_function(wrap_pyfunction!(pyinbox::decode_windows, m)?)?;
     m.add_function(wrap_pyfunction!(pyinbox::windows_batch, m)?)?;
+    m.add_class::<pyscorer::SurgeCore>()?;
     m.add_function(wrap_pyfunction!(pyfuncs::pack_mentions, m)?)?;
     m.add_function(wrap_pyfunction!(pyfuncs::format_size, m)?)?;
     m.add_function(wrap_pyfunction!(pyfuncs::py_stable_hash, m)?)?;

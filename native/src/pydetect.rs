@@ -23,6 +23,8 @@ use pyo3::types::{PyBytes, PyDict, PyList, PySet, PyString, PyTuple, PyType};
 
 use crate::longtail::{self, MAX_DEPTH};
 use crate::pyfuncs::format_size;
+use crate::pyscorer::SurgeCore;
+use crate::scorer::Scorer;
 use crate::windows::Closed;
 
 /// The windows one aggregator call closed, in the order it closed them.
@@ -199,6 +201,67 @@ impl Moments {
     }
 }
 
+/// The windows of one size of a moment, sorted by hashtag; `kept`: the indices of those that can
+/// change a tag's state; the rest's sums.
+struct Group {
+    windows: Vec<Pending>,
+    kept: Vec<usize>,
+    rest_posts: i64,
+    rest_views: i64,
+}
+
+impl Moments {
+    /// Removes the windows of one size of the moment ending at `end` and splits them: kept (a tag
+    /// `scorer` tracks, `admit_posts` posts, or after such a window of the same tag) or left out,
+    /// the fast ones left out staged for `defer_tail`. The stream's origin is set by the first.
+    fn split(&mut self, end: i64, slow: bool, scorer: &mut Scorer) -> Group {
+        let mut windows = match self.pending.get_mut(&end) {
+            Some(both) => std::mem::take(&mut both[slow as usize]),
+            None => Vec::new(),
+        };
+        if self
+            .pending
+            .get(&end)
+            .is_some_and(|both| both.iter().all(Vec::is_empty))
+        {
+            self.pending.remove(&end);
+        }
+        windows.sort_by(|a, b| a.tag.as_bytes().cmp(b.tag.as_bytes()));
+        if !windows.is_empty() && scorer.origin.is_none() {
+            scorer.origin = Some(end - if slow { self.slow_ms } else { self.fast_ms });
+        }
+        let (admit_posts, author_cap) = (scorer.p.admit_posts, scorer.p.th.author_cap);
+        let (mut rest_posts, mut rest_views) = (0i64, 0i64);
+        let mut kept = Vec::new();
+        let mut admitted: Option<&str> = None;
+        for (i, w) in windows.iter().enumerate() {
+            let admits = w.posts >= admit_posts || admitted == Some(w.tag.as_ref());
+            if admits || scorer.is_tracked(&w.tag) {
+                kept.push(i);
+                if admits {
+                    admitted = Some(w.tag.as_ref());
+                }
+                continue;
+            }
+            rest_posts = rest_posts.saturating_add(w.posts);
+            rest_views = rest_views.saturating_add(w.views);
+            if !slow {
+                self.staged.push(Deferred {
+                    tag: w.tag.clone(),
+                    observed: capped(w.posts, w.authors, author_cap),
+                    posts: w.posts,
+                });
+            }
+        }
+        Group {
+            windows,
+            kept,
+            rest_posts,
+            rest_views,
+        }
+    }
+}
+
 fn capped(posts: i64, authors: i64, cap: i64) -> i64 {
     if authors > 0 {
         posts.min(cap.saturating_mul(authors))
@@ -291,8 +354,8 @@ impl Moments {
 
     /// Takes the windows of one size (`slow`: the slow one) of the moment ending at `end`:
     /// `(windows, count, rest_posts, rest_views)`. `windows` are the `Window` records that can
-    /// change a tag's state, sorted by hashtag (stable): those of a tag in `tracked`, with at
-    /// least `admit_posts` posts, or after such a window of the same tag (it admits the tag);
+    /// change a tag's state, sorted by hashtag (stable): those of a tag `scorer` tracks, with at
+    /// least its `admit_posts` posts, or after such a window of the same tag (it admits the tag);
     /// `count` is of all the windows, the rest sums of those left out. The fast ones left out wait
     /// for `defer_tail`. Take the fast windows first and score them before taking the slow ones.
     #[allow(clippy::type_complexity)]
@@ -301,45 +364,101 @@ impl Moments {
         py: Python<'py>,
         end: i64,
         slow: bool,
-        tracked: &Bound<'py, PyDict>,
-        admit_posts: i64,
-        author_cap: i64,
+        mut scorer: PyRefMut<'py, SurgeCore>,
     ) -> PyResult<(Bound<'py, PyList>, usize, i64, i64)> {
-        let mut group = match self.pending.get_mut(&end) {
-            Some(both) => std::mem::take(&mut both[slow as usize]),
-            None => Vec::new(),
-        };
-        if self
-            .pending
-            .get(&end)
-            .is_some_and(|both| both.iter().all(Vec::is_empty))
-        {
-            self.pending.remove(&end);
-        }
-        group.sort_by(|a, b| a.tag.as_bytes().cmp(b.tag.as_bytes()));
-        let (mut rest_posts, mut rest_views) = (0i64, 0i64);
+        let group = self.split(end, slow, &mut scorer.scorer);
         let kept = PyList::empty(py);
-        let mut admitted: Option<&str> = None;
-        for w in &group {
-            let admits = w.posts >= admit_posts || admitted == Some(w.tag.as_ref());
-            if admits || tracked.contains(PyString::new(py, &w.tag))? {
-                kept.append(self.object(py, w)?)?;
-                if admits {
-                    admitted = Some(w.tag.as_ref());
-                }
+        for &i in &group.kept {
+            kept.append(self.object(py, &group.windows[i])?)?;
+        }
+        Ok((
+            kept,
+            group.windows.len(),
+            group.rest_posts,
+            group.rest_views,
+        ))
+    }
+
+    /// Scores and learns, in `scorer`, the windows of one size of the moment ending at `end` that
+    /// can change a tag's state (those `take` would give), normalised by the posts of the tags not
+    /// in `active` (`normalise`; else absolute counts), without making them `Window` records:
+    /// `(count, scored, posts, views, total, events)`. `count`, `posts` and `views` are of all the
+    /// windows, `scored` of those scored, `total` what they were normalised by; `events` are, in
+    /// order, `(Window, Verdict or None)` of the windows that got a verdict or whose tag is in
+    /// `active` or got a verdict earlier in the group (the windows the alert book needs).
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
+    fn score<'py>(
+        &mut self,
+        py: Python<'py>,
+        end: i64,
+        slow: bool,
+        mut scorer: PyRefMut<'py, SurgeCore>,
+        active: &Bound<'py, PyDict>,
+        normalise: bool,
+    ) -> PyResult<(usize, usize, i128, i128, i128, Bound<'py, PyList>)> {
+        let group = self.split(end, slow, &mut scorer.scorer);
+        let events = PyList::empty(py);
+        let mut on: crate::hashing::SeededHashSet<String> = Default::default();
+        for tag in active.keys() {
+            on.insert(tag.extract()?);
+        }
+        let (mut posts, mut views, mut total) = (0i128, 0i128, group.rest_posts as i128);
+        for w in &group.windows {
+            posts += w.posts as i128;
+            views += w.views as i128;
+        }
+        for &i in &group.kept {
+            let w = &group.windows[i];
+            if !on.contains(w.tag.as_ref()) {
+                total += w.posts as i128;
+            }
+        }
+        let over = normalise.then(|| total.clamp(i64::MIN as i128, i64::MAX as i128) as i64);
+        let names: Vec<String> = self
+            .names
+            .iter()
+            .map(|n| Ok(n.bind(py).to_str()?.to_owned()))
+            .collect::<PyResult<_>>()?;
+        let core = &mut *scorer;
+        let tail = core.tail.clone_ref(py);
+        let mut tail = tail.borrow_mut(py);
+        for &i in &group.kept {
+            let p = &group.windows[i];
+            let counts = [
+                p.start,
+                p.start + p.size,
+                p.posts,
+                p.views,
+                p.authors,
+                p.new_authors,
+            ];
+            let w = crate::scorer::Win::new(&p.tag, &names[p.name], counts);
+            let verdict = match core.scorer.update(&mut tail.inner, &w, over, slow) {
+                crate::scorer::Outcome::Scored { verdict, .. } => verdict,
+                crate::scorer::Outcome::Untracked => None,
+            };
+            let tag: &str = &p.tag;
+            if verdict.is_none() && !on.contains(tag) {
                 continue;
             }
-            rest_posts = rest_posts.saturating_add(w.posts);
-            rest_views = rest_views.saturating_add(w.views);
-            if !slow {
-                self.staged.push(Deferred {
-                    tag: w.tag.clone(),
-                    observed: capped(w.posts, w.authors, author_cap),
-                    posts: w.posts,
-                });
-            }
+            let window = self.object(py, p)?;
+            let verdict = match &verdict {
+                Some(v) => {
+                    on.insert(tag.to_owned());
+                    core.verdict(py, tag, || Ok(window.clone()), v)?.into_any()
+                }
+                None => py.None().into_bound(py),
+            };
+            events.append((window, verdict))?;
         }
-        Ok((kept, group.len(), rest_posts, rest_views))
+        Ok((
+            group.windows.len(),
+            group.kept.len(),
+            posts,
+            views,
+            total,
+            events,
+        ))
     }
 
     /// Defers the share of each fast window `take` left out into `tail`: its capped posts over

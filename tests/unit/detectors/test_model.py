@@ -201,24 +201,28 @@ def test_without_a_weekly_cycle_the_weekly_term_changes_almost_nothing():
     batches = series(16, rates, seed=2)
     scorers = (SurgeScorer(weekly_weeks=0), SurgeScorer())
     assert alerts_of(batches, TrendModel(scorers[0])) == alerts_of(batches, TrendModel(scorers[1])) == []
-    daily, weekly = (s._states["bg0"] for s in scorers)
-    assert weekly.weekly() and not daily.weekly()
+    daily, weekly = scorers
+    assert weekly.weekly("bg0") and not daily.weekly("bg0")
     hours = [START + 16 * DAY + h * HOUR for h in range(0, 7 * 24, 5)]  # the factors are about 1: same profile
-    assert all(abs(weekly.seasonal(t) / daily.seasonal(t) - 1) < 0.05 for t in hours)
+    assert all(abs(weekly.seasonal("bg0", t) / daily.seasonal("bg0", t) - 1) < 0.05 for t in hours)
 
 
 def test_a_state_saved_before_the_weekly_term_restores_and_learns_it():
-    from array import array
+    import pickle
 
     from detectors.baseline import TagState
-    saved = list(TagState(0.1, 0).__getstate__()[:14])  # the layout without the weekly term
-    saved[10], saved[11] = array("f", bytes(96)), bytearray(24)
+    saved = (0.1, 0.1, 0, 0, 0, 0, -1, 0, 1.0, 1.0, [0.0] * 24, bytes(24), -1, 0.0)  # without the weekly term
     state = TagState.__new__(TagState)
-    state.__setstate__(tuple(saved))
-    assert len(state._profile) == 31 and len(state._seen) == 31 and not state.weekly() and state.seasonal(0) == 0.0
-    state.learn_hour(0, 0.2, per_hour=1, beta_min=0.25)
-    state.learn_hour(HOUR, 0.2, per_hour=1, beta_min=0.25)
-    assert round(state.seasonal(24 * HOUR), 3) == 0.2
+    state.__setstate__(saved)
+    scorer = SurgeScorer(warmup_ms=0)
+    scorer._core.restore_state("cats", state.fields())
+    restored = pickle.loads(pickle.dumps(scorer))
+    fields = restored.states()["cats"]
+    assert len(fields[10]) == 31 and len(fields[11]) == 31 and not restored.weekly("cats")
+    assert restored.seasonal("cats", 0) == 0.0
+    for start in (0, HOUR):  # one 5-minute window in hour 0 at share sqrt(4 / 100), then hour 1 begins
+        restored.update(Window("cats", "5m", start, start + FIVE_MIN, posts=4, authors=4), total=100, slow=False)
+    assert abs(restored.seasonal("cats", 24 * HOUR) - 0.2 / 12) < 1e-8  # the hour's mean, as a 32-bit float
 
 
 def test_a_scorer_saved_before_the_weekly_term_restores_and_scores():

@@ -1,8 +1,10 @@
 """The native moments of the trend model against the Python ones (tests/oracles/model.py).
 
 ``TrendModel`` keeps its waiting windows in ``detectors._native.Moments`` and
-scores only those that can change a tag's state; the oracle scores every
-window with ``SurgeScorer.update``. On random streams (few tags, so that tags
+scores only those that can change a tag's state, in native code
+(``SurgeScorer.score_moment``, or ``take`` and ``update`` when the ``observe``
+hook is set); the oracle scores every window with the Python scorer
+(``tests/oracles/scorer.py``). On random streams (few tags, so that tags
 are admitted, tracked and evicted; windows out of order, late, corrected;
 watermarks; the native model pickled and restored in the middle) both must
 give the same alerts and verdicts and end in the same scorer state, long-tail
@@ -21,6 +23,7 @@ from detectors.records import Window
 from detectors.scoring import Thresholds
 from detectors.surge import SurgeScorer
 from tests.oracles.model import OracleTrendModel
+from tests.oracles.scorer import OracleSurgeScorer, scorer_state
 
 FAST, SLOW = 300_000, 900_000
 TAGS = ["a", "ab", "b", "cats", "z", "é", "日本", "ß"]
@@ -40,8 +43,11 @@ params = st.fixed_dictionaries({
                                                            min_ratio=1.0), Thresholds(confirm=2.0)])})
 
 
-def _model(cls, p: dict, normalise: bool):
-    scorer = SurgeScorer(fast_ms=FAST, slow_ms=SLOW, fast_half_life_ms=2 * FAST, slow_half_life_ms=2 * SLOW, **p)
+def _model(cls, p: dict, normalise: bool, observed: bool = False):
+    scorer = (OracleSurgeScorer if cls is OracleTrendModel else SurgeScorer)(
+        fast_ms=FAST, slow_ms=SLOW, fast_half_life_ms=2 * FAST, slow_half_life_ms=2 * SLOW, **p)
+    if observed:  # the per-window path: Window records through update, every expectation to the hook
+        scorer.observe = lambda w, expected, dispersion: None
     return cls(scorer, normalise=normalise)
 
 
@@ -51,17 +57,20 @@ def _verdicts(model) -> list:
 
 def _state(model) -> tuple:
     s = model.scorer
-    return (pickle.dumps(s._states), s._tail.to_state(), s._origin, sorted(model.book.active), model._totals,
+    return (scorer_state(s), sorted(model.book.active), model._totals,
             model._latest, model._done, model._views_per_post.get())
 
 
 @settings(max_examples=300, deadline=None)
-@given(p=params, normalise=st.booleans(), batches=st.lists(batch, max_size=14), restore_at=st.integers(0, 14))
-def test_native_moments_agree_with_the_python_ones(p, normalise, batches, restore_at):
-    native, oracle = _model(TrendModel, p, normalise), _model(OracleTrendModel, p, normalise)
+@given(p=params, normalise=st.booleans(), batches=st.lists(batch, max_size=14), restore_at=st.integers(0, 14),
+       observed=st.booleans())
+def test_native_moments_agree_with_the_python_ones(p, normalise, batches, restore_at, observed):
+    native, oracle = _model(TrendModel, p, normalise, observed), _model(OracleTrendModel, p, normalise)
     for i, (windows, complete) in enumerate(batches):
         if i == restore_at:
+            hook = native.scorer.observe
             native = pickle.loads(pickle.dumps(native))
+            native.scorer.observe = hook
         got, want = native.update(list(windows), complete), oracle.update(list(windows), complete)
         assert [a.to_dict() for a in got] == [a.to_dict() for a in want]
         assert _verdicts(native) == _verdicts(oracle)

