@@ -342,7 +342,7 @@ impl SurgeCore {
 
     /// Whether `tag`'s day-of-week term is in use (None: not tracked).
     fn weekly(&self, tag: &str) -> Option<bool> {
-        self.scorer.states.get(tag).map(TagState::weekly)
+        self.scorer.states.get(tag).map(|s| s.weekly())
     }
 
     /// Tracked tags whose day-of-week term is in use.
@@ -409,7 +409,7 @@ impl SurgeCore {
             day_sum: f(14)?,
             week_mean: f(15)?,
         };
-        self.scorer.states.insert(tag.into(), state);
+        self.scorer.states.insert(tag.into(), Box::new(state));
         Ok(())
     }
 

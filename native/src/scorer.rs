@@ -363,7 +363,8 @@ pub enum Outcome {
 #[derive(Clone, Debug)]
 pub struct Scorer {
     pub p: Params,
-    pub states: SeededHashMap<Box<str>, TagState>,
+    /// Boxed: a map of a million tags then grows by moving pointers, not 272-byte states.
+    pub states: SeededHashMap<Box<str>, Box<TagState>>,
     pub unconfirmed: HashMap<(Box<str>, u8), (Held, Judged)>,
     pub origin: Option<i64>,
 }
@@ -452,8 +453,10 @@ impl Scorer {
                 tail.get(w.tag)
             };
             let born = if warming { w.start } else { -1 };
-            self.states
-                .insert(w.tag.into(), TagState::new(share.sqrt(), w.start, born));
+            self.states.insert(
+                w.tag.into(),
+                Box::new(TagState::new(share.sqrt(), w.start, born)),
+            );
         }
         let state = &self.states[w.tag];
         let expected = self.expected(state, w, total, channel);
@@ -580,7 +583,10 @@ impl Scorer {
     }
 
     /// Drops the tags with the smallest slow share (never those kept) down to 90% of the cap, in
-    /// (slow, tag) order; their slow share goes into the long tail.
+    /// (slow, tag) order; their slow share goes into the long tail. The order is Python's sort of
+    /// `(slow, tag)` tuples for every slow share that is a number; a NaN share (only after a
+    /// tail estimate overflowed to infinity) sorts after every number here, by tag, where
+    /// Python's order would depend on its dict's insertion order.
     fn evict(&mut self, tail: &mut DecayingCountMin, keep: &dyn Fn(&str) -> bool) {
         let excess = self.states.len() as i64 - (self.p.max_tags as f64 * 0.9) as i64;
         let mut ranked: Vec<(f64, &str)> = self
@@ -590,9 +596,11 @@ impl Scorer {
             .map(|(tag, s)| (s.slow, tag.as_ref()))
             .collect();
         ranked.sort_by(|a, b| {
-            a.0.partial_cmp(&b.0)
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then_with(|| a.1.cmp(b.1))
+            let shares = match (a.0.is_nan(), b.0.is_nan()) {
+                (false, false) => a.0.partial_cmp(&b.0).expect("numbers"),
+                (nan_a, nan_b) => nan_a.cmp(&nan_b),
+            };
+            shares.then_with(|| a.1.cmp(b.1))
         });
         let gone: Vec<Box<str>> = ranked
             .iter()
@@ -607,9 +615,10 @@ impl Scorer {
         }
     }
 
-    /// Memory of one tracked tag: its state and map entry (key text excluded).
+    /// Memory of one tracked tag: its state, its map entry at 7/8 load (key text excluded).
     pub fn bytes_per_tag() -> usize {
-        (std::mem::size_of::<(Box<str>, TagState)>() + 1) * 8 / 7
+        (std::mem::size_of::<(Box<str>, Box<TagState>)>() + 1) * 8 / 7
+            + std::mem::size_of::<TagState>()
     }
 
     /// The states, unconfirmed verdicts and origin as bytes (`load` reads them); tags in order.
@@ -686,7 +695,7 @@ impl Scorer {
             1 => Some(r.i64().ok_or_else(bad)?),
             _ => return Err(bad()),
         };
-        let mut states: SeededHashMap<Box<str>, TagState> = Default::default();
+        let mut states: SeededHashMap<Box<str>, Box<TagState>> = Default::default();
         for _ in 0..r.u64().ok_or_else(bad)? {
             let tag = r.str().ok_or_else(bad)?;
             let mut f = [0f64; 7];
@@ -724,7 +733,7 @@ impl Scorer {
                 day_sum,
                 week_mean,
             };
-            states.insert(tag.into(), state);
+            states.insert(tag.into(), Box::new(state));
         }
         let mut unconfirmed = HashMap::new();
         for _ in 0..r.u64().ok_or_else(bad)? {
