@@ -216,6 +216,7 @@ def run(args, tmp: Path) -> dict:
         result["worker_eps"] = one["eps"]
         result["worker_cpu_us_per_post"] = one["cpu_us_per_post"]
         result["broker_cpu_us_per_post"] = one["broker_cpu_us_per_post"]
+        result["worker_peak_rss_mb"] = one["peak_rss_mb"][0]
         result["ratio"] = one["eps"] / result["raw_consumer_eps"]
         if not args.skip_two:
             prepared(url, f"tpb{run_id}-", args.partitions, args.posts, args.tags)
