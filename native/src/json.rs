@@ -400,8 +400,16 @@ impl<'a> Reader<'a> {
             }
             self.pos += 1;
             self.skip_ws();
-            let Ok(value) = self.value(depth) else {
-                return false;
+            let plain = match self.peek() {
+                Some(b'"') => self.plain_string(),
+                _ => None,
+            };
+            let value = match plain {
+                Some(text) => Json::Str(Cow::Borrowed(text)),
+                None => match self.value(depth) {
+                    Ok(value) => value,
+                    Err(_) => return false,
+                },
             };
             members.member(&key, value);
             self.skip_ws();
@@ -435,10 +443,15 @@ impl<'a> Reader<'a> {
                 return Ok(Some(Json::Float(f64::NEG_INFINITY)));
             }
         }
+        // The integer part's value as it is scanned (exact up to 18 digits, used only then).
+        let mut magnitude = 0u64;
         match self.peek() {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => {
-                self.digits();
+                while let Some(&d @ b'0'..=b'9') = self.bytes.get(self.pos) {
+                    magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                    self.pos += 1;
+                }
             }
             _ => {
                 self.pos = start;
@@ -476,10 +489,8 @@ impl<'a> Reader<'a> {
             all => (false, all),
         };
         if digits.len() <= 18 {
-            // At most 18 digits: no overflow; the grammar above made them all digits.
-            let magnitude = digits
-                .iter()
-                .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
+            // At most 18 digits: below 10^18, no overflow.
+            let magnitude = magnitude as i64;
             return Ok(Some(Json::Int(if negative {
                 -magnitude
             } else {
