@@ -7,8 +7,9 @@
    any Python consumer of this file pays; the ratio is against the last.
    Times are CPU seconds of this process (``time.process_time``), so that
    other load on the machine changes them little. ``windows_scored``: the
-   windows that reached ``SurgeScorer.update`` as ``Window`` records (the
-   rest, long-tail windows of untracked tags, stay native).
+   windows the surge scorer scored and learnt (natively, without a ``Window``
+   record each; the rest, long-tail windows of untracked tags, only count in
+   the totals and the long-tail sketch).
 2. Detector state: one simulated day with 1,000,000 distinct hashtags (a Zipf
    head and a long tail, 5 min and 1 h windows) fed to the Detect stage in a
    fresh process: peak RSS, tracked tags, bytes per tracked tag and

@@ -64,7 +64,7 @@ class TrendModel:
         self._views_per_post = stats.EWMean(fading_factor=0.05)
         self.last_verdicts: list[Verdict] = []
         self.scored = 0
-        """Windows scored by ``SurgeScorer.update`` so far (the others only counted in totals and the tail)."""
+        """Windows the scorer scored and learnt so far (the others only counted in totals and the tail)."""
 
     def __setstate__(self, state):
         pending = state.pop("_pending", None)  # a model saved with its moments in a dict
