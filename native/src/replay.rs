@@ -137,12 +137,12 @@ impl Counter {
             out.push((unit, Some(self.value(state.as_deref(), prev.as_deref()))));
         }
         let written = &self.written;
+        let changed: std::collections::HashSet<&str> =
+            out.iter().map(|(k, _)| k.as_str()).collect();
         let covered: Vec<String> = self
             .tombstones
             .iter()
-            .filter(|(unit, vector)| {
-                covers(written, vector) && !out.iter().any(|(k, _)| k == *unit)
-            })
+            .filter(|(unit, vector)| covers(written, vector) && !changed.contains(unit.as_str()))
             .map(|(unit, _)| unit.clone())
             .collect();
         for unit in covered {
