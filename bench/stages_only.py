@@ -46,7 +46,7 @@ def records(n: int, tags: int, partitions: int = 2) -> list[tuple[int, bytes]]:
     return out + [(p, v) for p, _, v in packer.drain()]
 
 
-def stages_eps(recs, n: int, packed: bool = True, partitions: int = 2) -> float:
+def stages_eps(recs, n: int, packed: bool = True, partitions: int = 2, every: int = 50) -> float:
     extract = Extract(60_000, partitions)
     process = extract.process_packed if packed else extract.process
     counts = PartitionCounts(lambda: Count(sources=tuple(range(partitions))))
@@ -56,7 +56,7 @@ def stages_eps(recs, n: int, packed: bool = True, partitions: int = 2) -> float:
         for partition, mentions in by_partition.items():
             counts.get(partition, list).process_batch(mentions, source=source, offset=i,
                                                       clock=extract.clock(source))
-        if i % 50 == 49:
+        if every and i % every == every - 1:
             counts.snapshot()
     for count in counts.counts.values():
         count.flush()
@@ -87,17 +87,20 @@ def main(argv=None) -> int:
     parser.add_argument("--tags", type=int, default=10_000)
     parser.add_argument("--gc", choices=["python", "worker"], default="python",
                         help="Python's default collector thresholds, or the worker's")
+    parser.add_argument("--checkpoint-records", type=int, default=50, metavar="N",
+                        help="a checkpoint snapshot every N records (0: none)")
     args = parser.parse_args(argv)
     recs = records(args.posts, args.tags)
     if args.gc == "worker":
         from streams.cli import tune_gc
         tune_gc()
     decode = max(decode_eps(recs, args.posts) for _ in range(3))
-    stages = max(stages_eps(recs, args.posts) for _ in range(3))
-    stages_records = max(stages_eps(recs, args.posts, packed=False) for _ in range(3))
+    every = args.checkpoint_records
+    stages = max(stages_eps(recs, args.posts, every=every) for _ in range(3))
+    stages_records = max(stages_eps(recs, args.posts, packed=False, every=every) for _ in range(3))
     extract = max(extract_eps(recs, args.posts) for _ in range(3))
     extract_records = max(extract_eps(recs, args.posts, packed=False) for _ in range(3))
-    print(json.dumps({"posts": args.posts, "gc": args.gc, "stages_eps": stages, "ratio": stages / decode,
+    print(json.dumps({"posts": args.posts, "gc": args.gc, "checkpoint_records": every, "stages_eps": stages, "ratio": stages / decode,
                       "stages_records_eps": stages_records, "records_ratio": stages_records / decode,
                       "decode_only_eps": decode, "extract_eps": extract, "extract_ratio": extract / decode,
                       "extract_records_eps": extract_records, "extract_records_ratio": extract_records / decode,
