@@ -7,7 +7,7 @@ Each target runs in its own process for ``--seconds``, starting from the seed co
 A crash (any exception escaping a target) is written to ``--work`` and fails the run. Usage::
 
     pip install atheris
-    python bench/fuzz.py [--seconds 120] [--targets parser,normaliser,count_series]
+    python bench/fuzz.py [--seconds 120] [--targets parser,normaliser,count_series,window_records]
 
 Prints, per target: executions, executions per second, corpus size, crashes.
 """
@@ -57,7 +57,7 @@ def run(target: str, seconds: int, work: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=120)
-    parser.add_argument("--targets", default="parser,normaliser,count_series")
+    parser.add_argument("--targets", default="parser,normaliser,count_series,window_records")
     parser.add_argument("--work", default=None)
     parser.add_argument("--keep", action="store_true", help="Add new coverage inputs to the seed corpus.")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)

@@ -78,11 +78,20 @@ def _json_windows(key: bytes | None, value: bytes) -> list[Window]:
         return [_window(*item) for item in data]
     if type(data) is not dict:
         raise TypeError("a window is a JSON object")
-    return [Window.from_dict(data)]
+    return [_window(*(data.get(name) for name in ("hashtag", "size", "window_start", "window_end")),
+                    *(data.get(name, 0) for name in ("posts", "views", "authors", "new_authors")))]
+
+
+LARGEST = 2 ** 63 - 1
 
 
 def _window(hashtag: str, size: str, start: int, end: int, posts: int, views: int, authors: int,
             new_authors: int) -> Window:
     if type(hashtag) is not str or type(size) is not str:
         raise TypeError("hashtag and size are strings")
-    return Window(hashtag, size, int(start), int(end), int(posts), int(views), int(authors), int(new_authors))
+    counts = (posts, views, authors, new_authors)
+    if any(type(v) is not int for v in (start, end, *counts)):
+        raise TypeError("a window's times and counts are integers")
+    if not -LARGEST <= start < end <= LARGEST or not all(0 <= v <= LARGEST for v in counts):
+        raise ValueError("a window ends after it starts, and its counts are from 0 to 2**63 - 1")
+    return Window(hashtag, size, start, end, posts, views, authors, new_authors)

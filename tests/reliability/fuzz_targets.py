@@ -1,4 +1,5 @@
-"""Fuzz targets: the event parser, the hashtag normaliser and the count-series readers.
+"""Fuzz targets: the event parser, the hashtag normaliser, the count-series readers and the records of
+``hashtag-windows``.
 
 Each target takes arbitrary bytes and raises ``AssertionError`` (or anything
 else that escapes) only on a defect: bad input must come back as a
@@ -14,6 +15,7 @@ import itertools
 import tempfile
 from pathlib import Path
 
+from detectors import _native
 from detectors.events import REASONS, decode_record
 from detectors.hashtags import MAX_TAG_LENGTH, MAX_TAGS_PER_POST, extract_hashtags, normalise_hashtag
 from detectors.records import Engagement, Post
@@ -21,7 +23,9 @@ from streams.embedded.counts import count_series
 from streams.errors import TrendwatchError
 from streams.sources.formats import BadLine, read_file
 from streams.stages import Extract
+from streams.stages.count import windows_of
 from streams.stages.extract import JoinedLines
+from streams.worker.window_records import WINDOWS_KEY, batches, decode_batch, decode_windows
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 _TMP = Path(tempfile.mkdtemp(prefix="trendwatch-fuzz-"))
@@ -66,7 +70,23 @@ def count_series_reader(data: bytes) -> None:
         pass
 
 
-TARGETS = {"parser": parser, "normaliser": normaliser, "count_series": count_series_reader}
+def window_records(data: bytes) -> None:
+    """A ``hashtag-windows`` value (packed or JSON, as a batch or one window) through the detect agent's
+    decoding and inbox: windows, or a ``ValueError``/``TypeError`` the agent logs and skips."""
+    inbox = _native.WindowInbox(300_000, 3_600_000, 96)
+    for key in (WINDOWS_KEY, b"fyp"):
+        try:
+            batch = decode_batch(key, data)
+        except (ValueError, TypeError):
+            continue
+        assert all(w.posts >= 0 and w.views >= 0 and w.window_end > w.window_start for w in windows_of(batch))
+        inbox.add(batch, 600_000)
+        assert len(inbox.release(None)) <= len(batch)
+        assert batches(batch) == [] if not len(batch) else decode_windows(WINDOWS_KEY, batches(batch)[0])
+
+
+TARGETS = {"parser": parser, "normaliser": normaliser, "count_series": count_series_reader,
+           "window_records": window_records}
 
 
 def seeds(target: str) -> list[bytes]:

@@ -62,6 +62,23 @@ def test_normaliser(text):
     fuzz_targets.normaliser(text.encode("utf-8", "surrogatepass"))
 
 
+@FUZZ
+@given(st.binary(max_size=300))
+def test_window_records_on_bytes(data):
+    fuzz_targets.window_records(b"\x01" + data)
+    fuzz_targets.window_records(data)
+
+
+window_fields = st.one_of(st.integers(-5, 2 ** 70), st.floats(), st.text(max_size=5), st.none(), st.booleans())
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.text(max_size=8) | window_fields, st.sampled_from(["5m", "1h", "1m", ""]) | window_fields,
+                          *([window_fields] * 6)), max_size=5))
+def test_window_records_on_window_shaped_json(items):
+    fuzz_targets.window_records(json.dumps(items).encode())
+
+
 rows = st.lists(st.tuples(st.one_of(st.integers(-10, 2 ** 63).map(str), st.floats().map(str), st.text(max_size=25),
                                     st.just("2025-01-13T00:00:00Z")),
                           st.one_of(st.floats().map(str), st.integers(-3, 10 ** 6).map(str), st.text(max_size=6))),
