@@ -9,7 +9,7 @@ use pyo3::types::{PyBytes, PyInt, PyList, PyTuple, PyType};
 
 use crate::events::{self, Count, Event, Invalid};
 use crate::eventtime::{Bounds, Clock, MAX_FUTURE_MS, MAX_SKEW_MS};
-use crate::extract::{self, Authors, Batch, TagCache};
+use crate::extract::{self, Authors, Batch, Kind, TagCache};
 use crate::json::{decode_text, parse};
 use crate::mentions::write_mention;
 
@@ -147,23 +147,16 @@ impl Extractor {
             kind.as_ref()
                 .is_some_and(|t| item.get_type().is(t.bind(py)))
         };
-        // Records of lines become the joined records their lines make (blank ones: none).
-        let mut joined_lines = Vec::new();
-        for item in &items {
-            if is(&self.lines, item) {
-                joined_lines.push(extract::join_lines(bytes_of(item)?));
-            }
-        }
         let mut records = Vec::with_capacity(items.len());
-        let mut made = joined_lines.iter();
         for item in &items {
-            if is(&self.lines, item) {
-                if let Some(Some(joined)) = made.next() {
-                    records.push((joined.as_slice(), true));
-                }
+            let kind = if is(&self.lines, item) {
+                Kind::Lines
+            } else if is(&self.joined, item) {
+                Kind::Joined
             } else {
-                records.push((bytes_of(item)?, is(&self.joined, item)));
-            }
+                Kind::Plain
+            };
+            records.push((bytes_of(item)?, kind));
         }
         let batch = self
             .inner
@@ -281,7 +274,7 @@ fn decode_record<'py>(
     let mut rejected = Vec::new();
     extractor.decode(
         raw,
-        false,
+        Kind::Plain,
         &mut state,
         &bounds,
         &mut |event| events.push(event_to_python(py, event).map(Bound::unbind)),

@@ -164,6 +164,17 @@ fn first_chars(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
+/// What a record's bytes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// One JSON document: an event or an array of them.
+    Plain,
+    /// JSON Lines joined into an array (`JoinedLines`): rejected lines keep their own bytes.
+    Joined,
+    /// A file's whole lines as read (`LineBlock`): the record `join_lines` makes of them.
+    Lines,
+}
+
 /// Parses, validates and pre-aggregates batches of records.
 pub struct Extractor {
     pub base_ms: i64,
@@ -217,12 +228,12 @@ impl Extractor {
         }
     }
 
-    /// One batch of one source: each record with whether it is JSON Lines joined into an
-    /// array; `clock` is the source's clock, moved by every admitted event. `hashed`: the
-    /// cells' authors as hashes (`Authors::Hashes`), else as names.
+    /// One batch of one source: each record with its kind; `clock` is the source's clock,
+    /// moved by every admitted event. `hashed`: the cells' authors as hashes
+    /// (`Authors::Hashes`), else as names.
     pub fn process<'r>(
         &mut self,
-        records: impl Iterator<Item = (&'r [u8], bool)>,
+        records: impl Iterator<Item = (&'r [u8], Kind)>,
         clock: &mut Clock,
         now_ms: Option<i64>,
         hashed: bool,
@@ -234,10 +245,10 @@ impl Extractor {
             ..Batch::default()
         };
         let mut rejected = Vec::new();
-        for (value, joined) in records {
+        for (value, kind) in records {
             self.decode(
                 value,
-                joined,
+                kind,
                 clock,
                 &bounds,
                 &mut |e| fold(base_ms, e, &mut batch),
@@ -257,7 +268,7 @@ impl Extractor {
     pub fn decode(
         &mut self,
         value: &[u8],
-        joined: bool,
+        kind: Kind,
         clock: &mut Clock,
         bounds: &Bounds,
         sink: &mut dyn FnMut(&Event),
@@ -265,8 +276,17 @@ impl Extractor {
     ) {
         let saved = *clock;
         let mut bad = Vec::new();
-        let done = panic::catch_unwind(AssertUnwindSafe(|| {
-            self.record(value, joined, clock, bounds, sink, &mut bad)
+        let done = panic::catch_unwind(AssertUnwindSafe(|| match kind {
+            Kind::Plain | Kind::Joined => {
+                self.record(value, kind == Kind::Joined, clock, bounds, sink, &mut bad)
+            }
+            Kind::Lines => {
+                if !self.scan_lines(value, clock, bounds, sink) {
+                    if let Some(joined) = join_lines(value) {
+                        self.record(&joined, true, clock, bounds, sink, &mut bad);
+                    }
+                }
+            }
         }));
         if let Err(payload) = done {
             *clock = saved;
@@ -274,10 +294,43 @@ impl Extractor {
             bad.push(Rejection {
                 reason: "stage_error",
                 detail: first_chars(&format!("panic: {}", panic_text(&*payload)), 200),
-                raw: value.to_vec(),
+                raw: match kind {
+                    Kind::Lines => join_lines(value).unwrap_or_else(|| value.to_vec()),
+                    _ => value.to_vec(),
+                },
             });
         }
         rejected.append(&mut bad);
+    }
+
+    /// The lines of a `LineBlock` (as `join_lines` strips them, blank ones left out), each
+    /// one object that is a valid event its clock admits, read one by one without joining
+    /// them: their events to `sink`. False (the clock as it was, nothing given to `sink`)
+    /// for anything else: the record `join_lines` makes is then read, which gives the same
+    /// events when every line is such an object (its array holds exactly those objects).
+    fn scan_lines(
+        &mut self,
+        block: &[u8],
+        clock: &mut Clock,
+        bounds: &Bounds,
+        sink: &mut dyn FnMut(&Event),
+    ) -> bool {
+        let saved = *clock;
+        let mut scan = Scan::new(&mut self.tags, clock, bounds, block.len());
+        let read = stripped_lines(block).all(|line| {
+            // One object in UTF-8 without a BOM (a line that is an array is not one event).
+            line.len() <= MAX_RECORD_BYTES
+                && line.first() == Some(&b'{')
+                && std::str::from_utf8(line).is_ok_and(|text| scan_objects(text, false, &mut scan))
+        });
+        if !read {
+            *clock = saved;
+            return false;
+        }
+        for event in &scan.events {
+            sink(event);
+        }
+        true
     }
 
     /// Decode one record. A record of joined lines with anything rejected is decoded
@@ -357,15 +410,7 @@ impl Extractor {
         sink: &mut dyn FnMut(&Event),
     ) -> bool {
         let saved = *clock;
-        let mut scan = Scan {
-            values: Default::default(),
-            found: 0,
-            tags: &mut self.tags,
-            clock,
-            bounds,
-            // Room for the events of a record of lines (100-200 bytes each) without growing.
-            events: Vec::with_capacity(text.len() / 96 + 1),
-        };
+        let mut scan = Scan::new(&mut self.tags, clock, bounds, text.len());
         if !scan_objects(text, python, &mut scan) {
             *clock = saved;
             return false;
@@ -438,6 +483,20 @@ struct Scan<'e, 'a> {
     clock: &'e mut Clock,
     bounds: &'e Bounds,
     events: Vec<Event<'a>>,
+}
+
+impl<'e, 'a> Scan<'e, 'a> {
+    fn new(tags: &'e mut TagCache, clock: &'e mut Clock, bounds: &'e Bounds, bytes: usize) -> Self {
+        Scan {
+            values: Default::default(),
+            found: 0,
+            tags,
+            clock,
+            bounds,
+            // Room for the events of `bytes` of lines (100-200 bytes each) without growing.
+            events: Vec::with_capacity(bytes / 96 + 1),
+        }
+    }
 }
 
 impl<'a> Members<'a> for Scan<'_, 'a> {
@@ -515,18 +574,7 @@ pub fn join_lines(chunk: &[u8]) -> Option<Vec<u8>> {
     let lines = memchr::memchr_iter(b'\n', chunk).count();
     let mut out = Vec::with_capacity(chunk.len() + lines + 2);
     out.push(b'[');
-    let mut start = 0;
-    let ends = memchr::memchr_iter(b'\n', chunk).chain([chunk.len()]);
-    for end in ends {
-        let line = &chunk[start..end];
-        start = end + 1;
-        // The whitespace of `bytes.strip` (`u8::is_ascii_whitespace` leaves \x0b).
-        let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
-        let Some(first) = line.iter().position(|b| !blank(b)) else {
-            continue;
-        };
-        let last = line.iter().rposition(|b| !blank(b)).unwrap_or(first);
-        let line = &line[first..=last];
+    for line in stripped_lines(chunk) {
         if out.len() > 1 {
             out.extend_from_slice(b"\n,");
         }
@@ -537,6 +585,23 @@ pub fn join_lines(chunk: &[u8]) -> Option<Vec<u8>> {
     }
     out.push(b']');
     Some(out)
+}
+
+/// The lines of a chunk of a JSON Lines file that are not blank, each without the ASCII
+/// whitespace around it (`bytes.strip`).
+fn stripped_lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
+    // The whitespace of `bytes.strip` (`u8::is_ascii_whitespace` leaves \x0b).
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', chunk)
+        .chain([chunk.len()])
+        .filter_map(move |end| {
+            let line = &chunk[start..end];
+            start = end + 1;
+            let first = line.iter().position(|b| !blank(b))?;
+            let last = line.iter().rposition(|b| !blank(b)).unwrap_or(first);
+            Some(&line[first..=last])
+        })
 }
 
 /// The lines of a JSON Lines batch joined as `[line\n,line...]` (without the brackets).
@@ -567,7 +632,13 @@ mod tests {
         17]"##;
 
     fn run(ex: &mut Extractor, records: &[(&[u8], bool)], clock: &mut Clock) -> Batch {
-        ex.process(records.iter().copied(), clock, None, false)
+        let kind = |joined| if joined { Kind::Joined } else { Kind::Plain };
+        ex.process(
+            records.iter().map(|&(r, j)| (r, kind(j))),
+            clock,
+            None,
+            false,
+        )
     }
 
     fn reasons(batch: &Batch) -> Vec<(&str, &[u8])> {
@@ -625,6 +696,60 @@ mod tests {
             reasons(&batch),
             [("bad_json", &b"{\"v\":1,"[..]), ("not_object", &b"7"[..])]
         );
+    }
+
+    #[test]
+    fn a_block_of_lines_reads_as_the_record_its_lines_join_into() {
+        let post = |ts: i64, tag: &str| {
+            format!(
+                r##"{{"v":1,"type":"post","id":"p","ts":{ts},"author":"a{ts}","text":"#{tag}"}}"##
+            )
+        };
+        let eng =
+            r##"{"v":1,"type":"engagement","post_id":"p","ts":3000,"hashtags":["X"],"views":4}"##;
+        let blocks = [
+            format!(
+                "{}\n\n  {} \r\n\x0b{eng}\n",
+                post(1000, "x"),
+                post(2000, "y")
+            ),
+            format!("{},{}\n{eng}", post(1000, "x"), post(2000, "y")),
+            format!("[{},{}]\n{eng}", post(1000, "x"), post(2000, "y")),
+            format!(
+                "{}\n{}\n{eng}",
+                post(1000, "x"),
+                post(90_000_000_000, "far")
+            ),
+            format!(
+                "{}\n\u{feff}{}\n{{\"v\":1,\n17",
+                post(1000, "x"),
+                post(2000, "y")
+            ),
+            format!("{} {}\n", post(1000, "x"), post(2000, "y")),
+            " \n\x0c\n".to_string(),
+        ];
+        for block in &blocks {
+            let outcome = |kind: Kind, bytes: &[u8]| {
+                let mut ex = Extractor::new(60_000, 2);
+                ex.max_skew_ms = 86_400_000;
+                let mut clock = Clock::default();
+                let batch = ex.process([(bytes, kind)].into_iter(), &mut clock, None, true);
+                (
+                    batch.cells,
+                    batch.rejected,
+                    batch.posts,
+                    batch.engagements,
+                    clock,
+                )
+            };
+            let joined = join_lines(block.as_bytes()).unwrap_or_default();
+            let want = if joined.is_empty() {
+                outcome(Kind::Plain, b"[]")
+            } else {
+                outcome(Kind::Joined, &joined)
+            };
+            assert_eq!(outcome(Kind::Lines, block.as_bytes()), want, "{block:?}");
+        }
     }
 
     #[test]
@@ -706,7 +831,7 @@ mod tests {
         panic::set_hook(Box::new(|_| {}));
         ex.decode(
             record,
-            false,
+            Kind::Plain,
             &mut clock,
             &bounds,
             &mut |_| panic!("a defect"),
