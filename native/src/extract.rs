@@ -315,15 +315,29 @@ impl Extractor {
         bounds: &Bounds,
         sink: &mut dyn FnMut(&Event),
     ) -> bool {
+        self.scanned(block.len(), clock, bounds, sink, |scan| {
+            stripped_lines(block).all(|line| {
+                // One object in UTF-8 without a BOM (a line that is an array is not one event).
+                line.len() <= MAX_RECORD_BYTES
+                    && line.first() == Some(&b'{')
+                    && std::str::from_utf8(line).is_ok_and(|text| scan_objects(text, false, scan))
+            })
+        })
+    }
+
+    /// The events `read` gives a `Scan` of `bytes` of input to `sink` if it reads them all
+    /// (true); else nothing, and the clock as it was (false).
+    fn scanned<'a>(
+        &mut self,
+        bytes: usize,
+        clock: &mut Clock,
+        bounds: &Bounds,
+        sink: &mut dyn FnMut(&Event),
+        read: impl FnOnce(&mut Scan<'_, 'a>) -> bool,
+    ) -> bool {
         let saved = *clock;
-        let mut scan = Scan::new(&mut self.tags, clock, bounds, block.len());
-        let read = stripped_lines(block).all(|line| {
-            // One object in UTF-8 without a BOM (a line that is an array is not one event).
-            line.len() <= MAX_RECORD_BYTES
-                && line.first() == Some(&b'{')
-                && std::str::from_utf8(line).is_ok_and(|text| scan_objects(text, false, &mut scan))
-        });
-        if !read {
+        let mut scan = Scan::new(&mut self.tags, clock, bounds, bytes);
+        if !read(&mut scan) {
             *clock = saved;
             return false;
         }
@@ -409,16 +423,9 @@ impl Extractor {
         bounds: &Bounds,
         sink: &mut dyn FnMut(&Event),
     ) -> bool {
-        let saved = *clock;
-        let mut scan = Scan::new(&mut self.tags, clock, bounds, text.len());
-        if !scan_objects(text, python, &mut scan) {
-            *clock = saved;
-            return false;
-        }
-        for event in &scan.events {
-            sink(event);
-        }
-        true
+        self.scanned(text.len(), clock, bounds, sink, |scan| {
+            scan_objects(text, python, scan)
+        })
     }
 
     /// The valid, admitted events of a decoded record; the rest rejected with their own bytes.
