@@ -39,6 +39,11 @@ class DecayingCountMin(_native.DecayingCountMin):
     Early on, estimates are divided by ``1 - (1 - alpha) ** steps`` so that a
     sum started at zero is not read as a small mean. Values can also be
     deferred (``defer``) and added in one ``commit``, in the order deferred.
+    A key can be taken out (``take``: its estimate is returned and the minimum
+    of its cells subtracted from each, so that it reads 0) and a share put in
+    (``put``: added so that the estimate reads it, the bias correction
+    included): the surge scorer takes a tag out when it gives it a state and
+    puts back what the state learnt when it evicts it.
 
     Examples
     --------
@@ -53,6 +58,10 @@ class DecayingCountMin(_native.DecayingCountMin):
     (1, 0.1)
     >>> cms.commit(); cms["a"]
     0.5
+    >>> cms.take("a"), cms["a"]
+    (0.5, 0.0)
+    >>> cms.put("a", 0.25); cms["a"]
+    0.25
     >>> cms.nbytes
     1024
     """

@@ -11,6 +11,12 @@
 //! Values can also be *deferred* (`defer`) and added later in one `commit`,
 //! in the order they were deferred: the shares of a moment's long-tail
 //! windows are known one by one, and go into the sketch once it is complete.
+//!
+//! A tag can be taken out (`take`: its estimate, then its minimum subtracted
+//! from each of its cells) and put back (`put`: a share added so that the
+//! estimate reads it): the surge scorer takes a tag out when it gives it a
+//! state of its own and puts back what the state learnt when it evicts it, so
+//! that a tag's share is in the sketch or in its state, never in both.
 
 /// Rows at most (one salt each).
 pub const MAX_DEPTH: usize = 8;
@@ -117,22 +123,59 @@ impl DecayingCountMin {
         }
     }
 
-    /// The estimate of `key`: the minimum of its cells, bias-corrected while young.
-    pub fn get(&self, key: &str) -> f64 {
-        let low = self
-            .cells(key)
+    /// The smallest of the cells of `key`.
+    fn low(&self, key: &str) -> f64 {
+        self.cells(key)
             .enumerate()
             .map(|(row, col)| self.table[row * self.width + col])
             .fold(
                 f64::INFINITY,
                 |low, cell| if cell < low { cell } else { low },
-            );
+            )
+    }
+
+    /// What `get` divides the minimum by: the share of its final weight a sum started at zero
+    /// has reached, `1 - (1 - alpha)^steps` (at least `alpha`), or 1 once `20 / alpha` steps passed.
+    pub fn warmth(&self) -> f64 {
         let full = (20.0 / self.alpha) as u64;
         if self.steps < full {
             let warmth = 1.0 - (1.0 - self.alpha).powf(self.steps.max(1) as f64);
-            low / warmth.max(self.alpha)
+            warmth.max(self.alpha)
         } else {
-            low
+            1.0
+        }
+    }
+
+    /// The estimate of `key`: the minimum of its cells, bias-corrected while young.
+    pub fn get(&self, key: &str) -> f64 {
+        self.low(key) / self.warmth()
+    }
+
+    /// Takes `key` out: returns its estimate (`get`) and subtracts the minimum of its cells from
+    /// each of them, so that its estimate is 0 after (a cell equal to the minimum becomes 0, an
+    /// infinite one too; the others stay above 0). Values deferred and not committed are not touched.
+    pub fn take(&mut self, key: &str) -> f64 {
+        let low = self.low(key);
+        let estimate = low / self.warmth();
+        let cols: Vec<usize> = self.cells(key).collect();
+        for (row, col) in cols.into_iter().enumerate() {
+            let cell = &mut self.table[row * self.width + col];
+            *cell = if *cell == low { 0.0 } else { *cell - low };
+        }
+        estimate
+    }
+
+    /// Puts `share` into `key`'s estimate: adds `share * warmth()` to its cells, so that `get`
+    /// reads `share` more for it now (what `take` took out comes back this way). A share that is
+    /// not a finite number is dropped.
+    pub fn put(&mut self, key: &str, share: f64) {
+        if !share.is_finite() {
+            return;
+        }
+        let value = share * self.warmth();
+        let cols: Vec<usize> = self.cells(key).collect();
+        for (row, col) in cols.into_iter().enumerate() {
+            self.table[row * self.width + col] += value;
         }
     }
 
@@ -267,6 +310,26 @@ mod tests {
         cms.decay(1);
         assert_eq!(cms.get("b"), 0.2);
         assert_eq!(cms.nbytes(), 1024);
+    }
+
+    #[test]
+    fn take_removes_an_estimate_and_put_brings_it_back() {
+        let mut cms = DecayingCountMin::new(4, 2, 0.5);
+        cms.decay(1); // young: estimates are divided by the warmth, 0.5
+        cms.update("a", 0.2);
+        cms.update("b", 0.4);
+        let (a, b) = (cms.get("a"), cms.get("b"));
+        assert_eq!(cms.take("a"), a);
+        assert_eq!(cms.get("a"), 0.0);
+        assert!(cms.get("b") > 0.0 && cms.get("b") <= b); // a collision can share a cell
+        assert!(cms.table.iter().all(|&cell| cell >= 0.0));
+        cms.put("a", a);
+        assert!((cms.get("a") - a).abs() < 1e-15, "{}", cms.get("a"));
+        cms.put("a", f64::NAN);
+        assert!(cms.table.iter().all(|cell| cell.is_finite()));
+        let mut blown = DecayingCountMin::new(4, 1, 0.5);
+        blown.update("a", f64::INFINITY);
+        assert_eq!((blown.take("a"), blown.get("a")), (f64::INFINITY, 0.0));
     }
 
     #[test]

@@ -666,6 +666,18 @@ impl DecayingCountMin {
         Ok(())
     }
 
+    /// Takes `key` out: returns its estimate and subtracts the minimum of its cells from each,
+    /// so that its estimate is 0 after (deferred values are not touched).
+    fn take(&mut self, key: &str) -> f64 {
+        self.inner.take(key)
+    }
+
+    /// Adds `share` to the estimate of `key` as it reads now (`share` times the bias correction's
+    /// warmth to each of its cells); a share that is not a finite number is dropped.
+    fn put(&mut self, key: &str, share: f64) {
+        self.inner.put(key, share);
+    }
+
     /// Keeps `value` of `key` for the next `commit`.
     fn defer(&mut self, key: &str, value: f64) {
         self.inner.defer(key, value);

@@ -447,10 +447,12 @@ impl Scorer {
                 }
                 return Outcome::Untracked;
             }
+            // the tag's share leaves the long tail for its state (eviction puts back what it learnt)
+            let known = tail.take(w.tag);
             let share = if warming {
                 observed as f64 / total as f64
             } else {
-                tail.get(w.tag)
+                known
             };
             let born = if warming { w.start } else { -1 };
             self.states.insert(
@@ -583,7 +585,8 @@ impl Scorer {
     }
 
     /// Drops the tags with the smallest slow share (never those kept) down to 90% of the cap, in
-    /// (slow, tag) order; their slow share goes into the long tail. The order is Python's sort of
+    /// (slow, tag) order; their slow share goes back into the long tail (`put`: what admission
+    /// took out of it was the tag's estimate, so the sketch reads the share the state learnt). The order is Python's sort of
     /// `(slow, tag)` tuples for every slow share that is a number; a NaN share (only after a
     /// tail estimate overflowed to infinity) sorts after every number here, by tag, where
     /// Python's order would depend on its dict's insertion order.
@@ -611,7 +614,7 @@ impl Scorer {
             let state = self.states.remove(&tag).expect("ranked from the states");
             self.unconfirmed.remove(&(tag.clone(), 0));
             self.unconfirmed.remove(&(tag.clone(), 1));
-            tail.update(&tag, state.slow * state.slow / tail.alpha);
+            tail.put(&tag, state.slow * state.slow);
         }
     }
 
@@ -978,6 +981,50 @@ mod tests {
         );
         assert_eq!(few, Outcome::Untracked);
         assert_eq!(tail.deferred(), 1);
+    }
+
+    #[test]
+    fn a_tag_churning_at_the_cap_keeps_a_bounded_tail_estimate_and_still_trends() {
+        // admitted from the long tail and evicted back into it every fast window: its estimate
+        // used to grow on every cycle (eviction added to what admission had read), inf after ~1,100
+        let mut scorer = Scorer::new(Params {
+            max_tags: 2,
+            history_ms: 0,
+            ..params()
+        });
+        let mut tail = DecayingCountMin::new(1 << 14, 4, 1.0 - pow(0.5, 1.0 / 288.0));
+        let mut hourly = [0i64; 3];
+        let tags = [("big1", 50), ("big2", 47), ("x", 3)];
+        let mut highest = 0.0f64;
+        for i in 0..1_300i64 {
+            let t = i * 300_000;
+            for (n, (tag, posts)) in tags.iter().enumerate() {
+                scorer.update(&mut tail, &win(tag, t, *posts, *posts), Some(100), false);
+                hourly[n] += posts;
+            }
+            if (i + 1) % 12 == 0 {
+                let h = t + 300_000 - HOUR_MS;
+                for (n, (tag, _)) in tags.iter().enumerate() {
+                    let counts = [h, h + HOUR_MS, hourly[n], 0, hourly[n], 0];
+                    scorer.update(&mut tail, &Win::new(tag, "1h", counts), Some(1_200), true);
+                }
+                hourly = [0; 3];
+            }
+            scorer.end_fast_window(&mut tail, &|_| false);
+            assert!(i < 12 || !scorer.is_tracked("x"), "window {i}"); // ties by tag before the first hour
+            highest = highest.max(tail.get("x"));
+        }
+        assert!(highest < 0.1, "{highest}"); // of the order of its 3% share
+        assert!(tail.get("x") > 0.003, "{}", tail.get("x"));
+        let t = 1_300 * 300_000;
+        let out = scorer.update(&mut tail, &win("x", t, 60, 60), Some(157), false);
+        let Outcome::Scored {
+            verdict: Some(v), ..
+        } = out
+        else {
+            panic!("no verdict: {out:?}")
+        };
+        assert_eq!(v.judged.kind, Kind::Trend, "{v:?}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ What the sketch is for and how it hashes: ``detectors/longtail.py``.
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np
@@ -59,6 +60,25 @@ class DecayingCountMin:
         cols = np.array([self._cells(k) for k in keys], dtype=np.int64).T
         vals = np.broadcast_to(self.alpha * np.asarray(values, dtype=np.float64), cols.shape)
         np.add.at(self._table, (np.broadcast_to(self._rows, cols.shape), cols), vals)
+
+    def take(self, key: str) -> float:
+        """Return the estimate of ``key`` and subtract the minimum of its cells from each (a cell equal
+        to it becomes 0): its estimate is 0 after."""
+        estimate, cells = self[key], self._cells(key)
+        low = float(min(self._table[row, col] for row, col in enumerate(cells)))
+        for row, col in enumerate(cells):
+            cell = float(self._table[row, col])
+            self._table[row, col] = 0.0 if cell == low else cell - low
+        return estimate
+
+    def put(self, key: str, share: float) -> None:
+        """Add ``share`` to the estimate of ``key`` as it reads now (``share`` times the warmth to each
+        of its cells); a share that is not a finite number is dropped."""
+        if not math.isfinite(share):
+            return
+        value = share * (self._warmth if self._steps < self._full else 1.0)
+        for row, col in enumerate(self._cells(key)):
+            self._table[row, col] += value
 
     def decay(self, steps: int = 1) -> None:
         """Let ``steps`` time steps pass: every cell shrinks by ``(1 - alpha) ** steps``."""

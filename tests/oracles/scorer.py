@@ -231,7 +231,8 @@ class OracleSurgeScorer(SurgeScorer):
         state = self._states.get(w.hashtag)
         warming = w.window_end - self._origin <= self.warmup_ms
         if state is None and w.posts >= self.admit_posts:
-            share = observed / total if warming else self._tail[w.hashtag]
+            known = self._tail.take(w.hashtag)  # its share leaves the long tail for its state
+            share = observed / total if warming else known
             born = w.window_start if warming else -1
             state = self._states[w.hashtag] = OracleTagState(math.sqrt(share), w.window_start, born)
         if state is None:
@@ -309,14 +310,15 @@ class OracleSurgeScorer(SurgeScorer):
             self._evict(keep)
 
     def _evict(self, keep: set[str]) -> None:
-        """Drop the tags with the smallest slow share (never those in ``keep``) down to 90% of the cap."""
+        """Drop the tags with the smallest slow share (never those in ``keep``) down to 90% of the cap;
+        the share each learnt goes back into the long tail (admission took its estimate out)."""
         excess = len(self._states) - int(self.max_tags * 0.9)
         ranked = sorted((s.slow, tag) for tag, s in self._states.items() if tag not in keep)
         for _, tag in ranked[:excess]:
             state = self._states.pop(tag)
             self._unconfirmed.pop((tag, 0), None)
             self._unconfirmed.pop((tag, 1), None)
-            self._tail.update([tag], [state.slow * state.slow / self._tail.alpha])
+            self._tail.put(tag, state.slow * state.slow)
 
 
 def scorer_state(scorer) -> tuple:

@@ -1,6 +1,6 @@
 """The native long-tail sketch against the numpy one it replaced (tests/oracles/longtail.py).
 
-Random sequences of updates, deferred values, decays and reads must give the
+Random sequences of updates, deferred values, decays, reads, keys taken out and shares put in must give the
 same estimates, bit for bit; the native sketch survives pickling (deferred
 values included), and a sketch pickled by the former Python class loads.
 """
@@ -21,7 +21,9 @@ step = st.one_of(
     st.tuples(st.just("update"), st.lists(st.tuples(keys, st.floats(0, 10, allow_nan=False)), max_size=6)),
     st.tuples(st.just("defer"), st.lists(st.tuples(keys, st.floats(0, 10, allow_nan=False)), max_size=6)),
     st.tuples(st.just("decay"), st.integers(0, 3)),
-    st.tuples(st.just("read"), keys))
+    st.tuples(st.just("read"), keys),
+    st.tuples(st.just("take"), keys),
+    st.tuples(st.just("put"), st.tuples(keys, st.floats(0, 10, allow_nan=False) | st.just(float("inf")))))
 shape = st.tuples(st.sampled_from([1, 7, 64, 1024]), st.integers(1, 8), st.sampled_from([0.01, 0.05, 0.5, 1.0]))
 
 
@@ -44,6 +46,12 @@ def test_native_sketch_agrees_with_the_python_one(shape, steps):
             deferred = []
             native.decay(arg)
             oracle.decay(arg)
+        elif kind == "take":
+            assert native.take(arg) == oracle.take(arg)
+            assert native[arg] == oracle[arg] == 0.0
+        elif kind == "put":
+            native.put(*arg)
+            oracle.put(*arg)
         else:
             assert native[arg] == oracle[arg]
         if i % 7 == 3:

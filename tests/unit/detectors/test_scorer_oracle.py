@@ -204,3 +204,47 @@ def test_bad_windows_and_bad_state_bytes_are_clear_errors():
         scorer.update(Window("cats", "5m", FIVE_MIN, FIVE_MIN, posts=3), total=10, slow=False)
     with pytest.raises(ValueError, match="not a surge scorer state"):
         scorer._core.load_state(b"TWS1\x07")
+
+
+def _churn(scorer, windows: int):
+    """A tag at 3 % of the volume beside two busy ones, at a cap of 2 tags: every fast window it is
+    admitted from the long tail and evicted back into it. -> its tail estimate after each fast window,
+    and the windows after which it was still tracked."""
+    hourly: dict[str, int] = {}
+    estimates, tracked = [], []
+    for i in range(windows):
+        t = START + i * FIVE_MIN
+        for tag, posts in (("big1", 50), ("big2", 47), ("x", 3)):
+            scorer.update(Window(tag, "5m", t, t + FIVE_MIN, posts=posts, authors=posts), total=100, slow=False)
+            hourly[tag] = hourly.get(tag, 0) + posts
+        if (i + 1) % 12 == 0:
+            h = t + FIVE_MIN - HOUR_MS
+            for tag, posts in sorted(hourly.items()):
+                scorer.update(Window(tag, "1h", h, h + HOUR_MS, posts=posts, authors=posts), total=1200, slow=True)
+            hourly = {}
+        scorer.end_fast_window()
+        if "x" in (scorer._states if isinstance(scorer, OracleSurgeScorer) else scorer.states()):
+            tracked.append(i)
+        estimates.append(scorer._tail["x"])
+    return estimates, tracked
+
+
+@pytest.mark.parametrize("kind", [SurgeScorer, OracleSurgeScorer])
+def test_a_tag_churning_at_the_cap_keeps_a_bounded_tail_estimate_and_can_still_trend(kind):
+    scorer = kind(max_tags=2, warmup_ms=0, history_ms=0)
+    estimates, tracked = _churn(scorer, 1_300)  # the estimate used to double every cycle: inf after ~1,100
+    assert all(0.0 <= e < 0.1 for e in estimates), max(estimates)  # of the order of its 3 % share
+    assert max(tracked) < 11, tracked  # evicted after every fast window once the first hour gave shares
+    assert estimates[-1] > 0.003, estimates[-1]
+    t = START + 1_300 * FIVE_MIN
+    surge = Window("x", "5m", t, t + FIVE_MIN, posts=60, authors=60)
+    verdict = scorer.update(surge, total=157, slow=False)
+    assert verdict is not None and verdict.kind == "trend", verdict
+    assert math.isfinite(verdict.score) and 1.0 < verdict.expected < 16.0, verdict
+
+
+def test_the_native_scorer_agrees_with_the_oracle_on_churn_at_the_cap():
+    native, oracle = (kind(max_tags=2, warmup_ms=0, history_ms=0) for kind in (SurgeScorer, OracleSurgeScorer))
+    assert _bits(_churn(native, 300)) == _bits(_churn(oracle, 300))
+    assert _same_state(native, oracle)
+
