@@ -35,6 +35,8 @@ the alert book needs, become Python objects).
 
 from __future__ import annotations
 
+import inspect
+
 from river import base as river_base
 
 from detectors import _native
@@ -84,6 +86,10 @@ class SurgeScorer(river_base.AnomalyDetector):
         The day-of-week term scales the hour-of-day profile once each day of
         the week has been learnt this many times (whole days); 0: never.
 
+    The parameters are read-only once the scorer is made (its native core
+    holds them): setting one is an ``AttributeError``; make a new scorer
+    (``scorer.clone({"max_tags": ...})``) instead.
+
     Examples
     --------
     >>> scorer = SurgeScorer(warmup_ms=0)
@@ -130,6 +136,12 @@ class SurgeScorer(river_base.AnomalyDetector):
         self.observe = None
         """None, or called with ``(window, expected, dispersion)`` of every window of a tracked tag as it
         is scored (expected never below the noise floor): what a report draws. Not part of the state."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _PARAMETERS and "_core" in self.__dict__:
+            raise AttributeError(f"SurgeScorer.{name} is fixed when the scorer is made (its native core holds it): "
+                                 f"make a new SurgeScorer({name}=...) instead")
+        super().__setattr__(name, value)
 
     def _new_core(self) -> _native.SurgeCore:
         th = self.thresholds
@@ -264,3 +276,7 @@ class SurgeScorer(river_base.AnomalyDetector):
     def bytes_per_tag(self) -> int:
         """Memory of one tracked tag: its native state and map entry (key excluded)."""
         return _native.SurgeCore.bytes_per_tag()
+
+
+_PARAMETERS = frozenset(inspect.signature(SurgeScorer.__init__).parameters) - {"self"}
+"""The parameters of ``SurgeScorer``: read-only once it is made (the native core has its own copy)."""

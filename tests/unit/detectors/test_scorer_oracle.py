@@ -248,3 +248,15 @@ def test_the_native_scorer_agrees_with_the_oracle_on_churn_at_the_cap():
     assert _bits(_churn(native, 300)) == _bits(_churn(oracle, 300))
     assert _same_state(native, oracle)
 
+
+def test_the_parameters_are_read_only_once_the_scorer_is_made():
+    scorer = SurgeScorer(max_tags=7)
+    with pytest.raises(AttributeError, match=r"SurgeScorer.max_tags is fixed .* make a new SurgeScorer"):
+        scorer.max_tags = 3
+    with pytest.raises(AttributeError, match="thresholds"):
+        scorer.thresholds = Thresholds(**LOW)
+    assert scorer.max_tags == 7 and scorer.clone({"max_tags": 3}).max_tags == 3
+    restored = pickle.loads(pickle.dumps(scorer))
+    assert restored.max_tags == 7 and restored.thresholds == Thresholds()
+    scorer.observe = print  # not a parameter
+    assert scorer.observe is print
