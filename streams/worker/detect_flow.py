@@ -33,8 +33,7 @@ import pickle
 
 import orjson
 
-from detectors import _native
-from detectors._native import WindowInbox
+from detectors._native import WindowInbox, windows_batch
 from streams.stages import Detect
 from streams.worker.acks import AckAfterCheckpoint
 from streams.worker.chunks import CHUNK_BYTES, split
@@ -91,7 +90,7 @@ class DetectFlow(AckAfterCheckpoint):
         meta = orjson.loads(head)
         slot = meta["slot"]
         blob = b"".join(items[f"detect/{slot}/{i}".encode()] for i in range(meta["chunks"]))
-        model, inbox, buffer, self.watermarks, self.released, *rest = pickle.loads(blob)
+        model, inbox, buffer, self.watermarks, self.released, *rest = pickle.loads(blob)  # buffer: None now
         self.flushed, self._held = rest if rest else (set(), True)  # a state saved before these two
         self.detect = Detect.restore(model, self.metrics, self.view)
         if isinstance(inbox, bytes):
@@ -100,7 +99,7 @@ class DetectFlow(AckAfterCheckpoint):
             self.inbox = self._new_inbox()
             for (size_ms, end), tags in inbox.items():
                 self.inbox.load_seen(size_ms, end, sorted(tags))
-            self.inbox.load_waiting(_native.windows_batch(buffer))
+            self.inbox.load_waiting(windows_batch(buffer))
         self.applied, self._slot = meta["offset"], slot
         log.info("detect state restored: %d bytes, windows applied up to offset %d", len(blob), self.applied)
 
