@@ -13,7 +13,7 @@ use crate::events::{
 };
 use crate::eventtime::{Bounds, Clock};
 use crate::hashing::SeededHashMap;
-use crate::json::{decode_text, parse, scan_objects, Json, Members};
+use crate::json::{decode_text, parse, scan_each_object, scan_objects, Json, Members};
 
 /// Activity of one hashtag in one base bucket (a `Mention` on the Python side).
 #[derive(Debug, Clone, PartialEq)]
@@ -315,13 +315,17 @@ impl Extractor {
         bounds: &Bounds,
         sink: &mut dyn FnMut(&Event),
     ) -> bool {
+        // UTF-8 as a whole if and only if every line is (lines end at ASCII bytes).
+        let Ok(text) = std::str::from_utf8(block) else {
+            return false;
+        };
+        // Each line one object (a line that is an array is not one event; nor one with a BOM).
+        let lines = stripped_ranges(block).map(|range| {
+            text.get(range)
+                .filter(|line| line.len() <= MAX_RECORD_BYTES)
+        });
         self.scanned(block.len(), clock, bounds, sink, |scan| {
-            stripped_lines(block).all(|line| {
-                // One object in UTF-8 without a BOM (a line that is an array is not one event).
-                line.len() <= MAX_RECORD_BYTES
-                    && line.first() == Some(&b'{')
-                    && std::str::from_utf8(line).is_ok_and(|text| scan_objects(text, false, scan))
-            })
+            scan_each_object(lines, scan)
         })
     }
 
@@ -597,6 +601,11 @@ pub fn join_lines(chunk: &[u8]) -> Option<Vec<u8>> {
 /// The lines of a chunk of a JSON Lines file that are not blank, each without the ASCII
 /// whitespace around it (`bytes.strip`).
 fn stripped_lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
+    stripped_ranges(chunk).map(move |range| &chunk[range])
+}
+
+/// Where in `chunk` the `stripped_lines` are (none empty).
+fn stripped_ranges(chunk: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     // The whitespace of `bytes.strip` (`u8::is_ascii_whitespace` leaves \x0b).
     let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
     let mut start = 0;
@@ -604,10 +613,11 @@ fn stripped_lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
         .chain([chunk.len()])
         .filter_map(move |end| {
             let line = &chunk[start..end];
+            let from = start;
             start = end + 1;
             let first = line.iter().position(|b| !blank(b))?;
             let last = line.iter().rposition(|b| !blank(b)).unwrap_or(first);
-            Some(&line[first..=last])
+            Some(from + first..from + last + 1)
         })
 }
 

@@ -137,6 +137,32 @@ pub fn scan_objects<'a>(text: &'a str, python_only: bool, members: &mut dyn Memb
     read && reader.pos == reader.bytes.len() && !reader.big
 }
 
+/// `scan_objects` of each of `texts` that must be one object (as a top-level object), in
+/// order, by one reader that keeps its buffers from one to the next: false at the first
+/// that is not read so, or that is None (one not to be read).
+pub fn scan_each_object<'a>(
+    texts: impl IntoIterator<Item = Option<&'a str>>,
+    members: &mut dyn Members<'a>,
+) -> bool {
+    let mut reader = Reader::new("", false);
+    for text in texts {
+        let Some(text) = text else {
+            return false;
+        };
+        (reader.text, reader.bytes, reader.pos) = (text, text.as_bytes(), 0);
+        reader.skip_ws();
+        if reader.peek() != Some(b'{') || !reader.scan_object(1, members) {
+            return false;
+        }
+        reader.skip_ws();
+        // An integer beyond 64 bits may become a float once the whole document is read (`parse`).
+        if reader.pos != reader.bytes.len() || reader.big {
+            return false;
+        }
+    }
+    true
+}
+
 /// orjson reads integers beyond 64 bits as floats, and refuses those beyond the float range.
 fn all_big_finite(value: &Json) -> bool {
     match value {
