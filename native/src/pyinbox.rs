@@ -17,6 +17,7 @@ use pyo3::types::{PyBytes, PyString};
 use crate::codec::{Reader, StateError, Writer};
 use crate::pydetect::ClosedWindows;
 use crate::pyfuncs::format_size;
+use crate::pyscorer::Fields;
 use crate::window_records::{decode, encode};
 use crate::windows::{Closed, Tag};
 
@@ -61,32 +62,24 @@ pub fn decode_windows(py: Python<'_>, value: &[u8]) -> PyResult<ClosedWindows> {
 
 /// `Window` records (anything with their attributes) as a batch, in order.
 #[pyfunction]
-pub fn windows_batch(windows: &Bound<'_, PyAny>) -> PyResult<ClosedWindows> {
+pub fn windows_batch(py: Python<'_>, windows: &Bound<'_, PyAny>) -> PyResult<ClosedWindows> {
     let mut out = Vec::new();
     let mut names: Vec<(i64, Py<PyString>)> = Vec::new();
     for item in windows.try_iter()? {
-        let item = item?;
-        let tag: String = item.getattr("hashtag")?.extract()?;
-        let start: i64 = item.getattr("window_start")?.extract()?;
-        let end: i64 = item.getattr("window_end")?.extract()?;
-        let size = end
-            .checked_sub(start)
-            .filter(|s| *s > 0)
-            .ok_or_else(|| PyValueError::new_err("a window must end after it starts"))?;
+        let f = Fields::of(&item?)?;
+        let [start, end, posts, views, authors, new_authors] = f.n;
+        let size = end - start;
         if !names.iter().any(|(s, _)| *s == size) {
-            names.push((
-                size,
-                item.getattr("size")?.cast_into::<PyString>()?.unbind(),
-            ));
+            names.push((size, PyString::new(py, &f.name).unbind()));
         }
         out.push(Closed {
-            tag: Tag::from(tag),
+            tag: Tag::from(f.tag),
             size,
             start,
-            posts: item.getattr("posts")?.extract()?,
-            views: item.getattr("views")?.extract()?,
-            authors: item.getattr("authors")?.extract()?,
-            new_authors: item.getattr("new_authors")?.extract()?,
+            posts,
+            views,
+            authors,
+            new_authors,
         });
     }
     Ok(ClosedWindows {

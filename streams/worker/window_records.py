@@ -58,16 +58,20 @@ def decode_batch(key: bytes | None, value: bytes):
 
     Raises ``ValueError`` (``orjson.JSONDecodeError`` is one) or ``TypeError`` for anything else.
     """
-    if key == WINDOWS_KEY and value[:1] == bytes((PACKED_FORMAT,)):
+    if _packed(key, value):
         return _native.decode_windows(value)
     return _native.windows_batch(_json_windows(key, value))
 
 
 def decode_windows(key: bytes | None, value: bytes) -> list[Window]:
     """The windows of a ``hashtag-windows`` record as ``Window`` records (see ``decode_batch``)."""
-    if key == WINDOWS_KEY and value[:1] == bytes((PACKED_FORMAT,)):
+    if _packed(key, value):
         return windows_of(_native.decode_windows(value))
     return _json_windows(key, value)
+
+
+def _packed(key: bytes | None, value: bytes) -> bool:
+    return key == WINDOWS_KEY and value[:1] == bytes((PACKED_FORMAT,))
 
 
 def _json_windows(key: bytes | None, value: bytes) -> list[Window]:
